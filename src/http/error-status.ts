@@ -1,0 +1,31 @@
+/**
+ * The one map from error code to HTTP status. Codes are `<module>.<reason>`; an exact code
+ * wins over its suffix rule, and anything unknown is a 400 (the client sent something we
+ * refused) unless it is not an AppError at all (then 500).
+ */
+const exact: Record<string, number> = {
+  "auth.unauthorized": 401,
+  "auth.invalid_credentials": 401,
+  "auth.forbidden": 403,
+  "auth.rate_limited": 429,
+  "request.too_large": 413,
+  "request.unsupported_media_type": 415,
+  "request.rate_limited": 429,
+};
+
+const suffixes: Array<[string, number]> = [
+  [".not_found", 404],
+  [".conflict", 409],
+  [".already_exists", 409],
+  [".forbidden", 403],
+  [".unauthorized", 401],
+  [".too_large", 413],
+  [".unprocessable", 422],
+];
+
+export function statusForCode(code: string): number {
+  const hit = exact[code];
+  if (hit !== undefined) return hit;
+  for (const [suffix, status] of suffixes) if (code.endsWith(suffix)) return status;
+  return 400;
+}
