@@ -3,7 +3,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { AppContext } from "../../src/context.ts";
 import type { Database } from "../../src/db/client.ts";
 import { testDatabase } from "../../src/db/testing.ts";
-import { type App, buildApp } from "../../src/http/app.ts";
+import type { App } from "../../src/http/app.ts";
 import { createApiKey } from "../../src/platform/api-keys.ts";
 import { createWorkspace, type Workspace } from "../../src/platform/workspaces.ts";
 import { uuidv7 } from "../../src/ids.ts";
@@ -28,6 +28,8 @@ export async function testContext(env: NodeJS.ProcessEnv = {}): Promise<AppConte
 
 /** The HTTP app over the test database, ready for `app.inject`. */
 export async function testApp(env: NodeJS.ProcessEnv = {}): Promise<App> {
+  // imported on demand so domain tests do not load every route
+  const { buildApp } = await import("../../src/http/app.ts");
   const app = await buildApp(await testContext(env));
   await app.ready();
   return app;

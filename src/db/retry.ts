@@ -1,0 +1,33 @@
+import type { Db } from "./client.ts";
+
+// deadlock, serialization failure, and a unique violation lost to a concurrent writer
+const RETRYABLE = new Set(["40P01", "40001", "23505"]);
+
+function pgCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    if (typeof e === "object" && e !== null && "code" in e && typeof e.code === "string") return e.code;
+    e = typeof e === "object" && e !== null && "cause" in e ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+/** True when the error is one a fresh attempt of the same transaction can get past. */
+export function isRetryableDbError(err: unknown): boolean {
+  const code = pgCode(err);
+  return code !== undefined && RETRYABLE.has(code);
+}
+
+/**
+ * Runs `fn` in a transaction, again (up to `attempts` times, with a short random pause) when
+ * it loses a deadlock or a unique-key race to a concurrent transaction.
+ */
+export async function transactionWithRetry<T>(db: Db, fn: (tx: Db) => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await db.transaction(fn);
+    } catch (err) {
+      if (i >= attempts || !isRetryableDbError(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** i));
+    }
+  }
+}

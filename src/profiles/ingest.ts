@@ -1,0 +1,236 @@
+import { sql } from "drizzle-orm";
+import { type Db, rows } from "../db/client.ts";
+import { transactionWithRetry } from "../db/retry.ts";
+import { uuidv7 } from "../ids.ts";
+import { identifierKey } from "./identifiers.ts";
+import { lockLive } from "./merge.ts";
+import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
+import { resolveInTransaction } from "./resolve.ts";
+import { events } from "./tables.ts";
+import { applyTraits } from "./traits.ts";
+
+export type IngestResult = { stored: number; duplicates: number; customerIds: string[] };
+
+/**
+ * Stores a batch of normalised events, in order. Events whose identifiers already point at
+ * one customer take the fast path (one transaction for the whole batch); events that bring a
+ * new identifier or join two customers are resolved one by one first. A `messageId` already
+ * stored is skipped, so a replayed batch changes nothing.
+ */
+export async function ingestEvents(db: Db, workspaceId: string, batch: NormalizedEvent[]): Promise<IngestResult> {
+  const unique = new Map<string, NormalizedEvent>();
+  for (const e of batch) if (!unique.has(e.messageId)) unique.set(e.messageId, e);
+  let duplicates = batch.length - unique.size;
+  if (unique.size === 0) return { stored: 0, duplicates, customerIds: [] };
+
+  const seen = await rows<{ m: string }>(
+    db,
+    sql`SELECT message_id AS m FROM events WHERE workspace_id = ${workspaceId}
+        AND message_id IN (SELECT jsonb_array_elements_text(${JSON.stringify([...unique.keys()])}::jsonb))`,
+  );
+  for (const { m } of seen) unique.delete(m);
+  duplicates += seen.length;
+  const todo = [...unique.values()];
+  if (todo.length === 0) return { stored: 0, duplicates, customerIds: [] };
+
+  const owner = await lookupOwners(db, workspaceId, todo);
+  const redirect = new Map<string, string>();
+  const follow = (id: string) => redirect.get(id) ?? id;
+  const assigned: string[] = [];
+  const traitsApplied = new Set<number>();
+
+  for (const [i, e] of todo.entries()) {
+    const owners = new Set(e.identifiers.map((id) => owner.get(identifierKey(id))).map((c) => (c ? follow(c) : c)));
+    const known = !owners.has(undefined) && owners.size === 1 && e.type !== "alias";
+    if (known) {
+      assigned.push([...owners][0] ?? "");
+      continue;
+    }
+    const result = await transactionWithRetry(db, (tx) =>
+      resolveInTransaction(tx, workspaceId, {
+        identifiers: e.identifiers,
+        lookupOnly: e.lookupOnly,
+        at: e.timestamp,
+        reason: e.type,
+        messageId: e.messageId,
+        ...(e.type === "identify" && e.traits ? { traits: e.traits } : {}),
+      }),
+    );
+    traitsApplied.add(i);
+    for (const m of result.merged) {
+      redirect.set(m, result.customerId);
+      for (const [k, v] of redirect) if (v === m) redirect.set(k, result.customerId);
+    }
+    const conflicted = new Set(result.conflicts.map(identifierKey));
+    for (const id of e.identifiers) {
+      const k = identifierKey(id);
+      if (!conflicted.has(k)) owner.set(k, result.customerId);
+    }
+    assigned.push(result.customerId);
+  }
+
+  return transactionWithRetry(db, async (tx) => {
+    const wanted = [...new Set(assigned.map(follow))];
+    const { liveOf, live } = await lockLive(tx, workspaceId, wanted);
+    const customerOf = (i: number) => {
+      const c = follow(assigned[i] ?? "");
+      return liveOf.get(c) ?? c;
+    };
+    const inserted = await tx
+      .insert(events)
+      .values(
+        todo.map((e, i) => ({
+          workspaceId,
+          id: uuidv7(),
+          customerId: customerOf(i),
+          type: e.type,
+          name: e.name,
+          messageId: e.messageId,
+          userId: e.userId,
+          anonymousId: e.anonymousId,
+          properties: e.properties,
+          traits: e.traits,
+          context: e.context,
+          timestamp: e.timestamp,
+          receivedAt: e.receivedAt,
+          sentAt: e.sentAt,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ messageId: events.messageId });
+    const stored = new Set(inserted.map((r) => r.messageId));
+
+    // traits and last-seen of every customer touched, in one statement
+    const updates = new Map<string, { traits: Record<string, unknown>; times: Record<string, string>; last: number }>();
+    for (const [i, e] of todo.entries()) {
+      if (!stored.has(e.messageId)) continue;
+      const c = live.get(customerOf(i));
+      if (!c) continue;
+      const u = updates.get(c.id) ?? { traits: c.traits, times: c.traitTimes, last: c.lastSeenAt };
+      u.last = Math.max(u.last, e.timestamp.getTime());
+      if (e.type === "identify" && e.traits && !traitsApplied.has(i)) {
+        const next = applyTraits({ traits: u.traits, times: u.times }, e.traits, e.timestamp);
+        u.traits = next.traits;
+        u.times = next.times;
+      }
+      updates.set(c.id, u);
+    }
+    if (updates.size > 0) {
+      const payload = [...updates].map(([id, u]) => ({
+        id,
+        traits: u.traits,
+        trait_times: u.times,
+        last_seen: new Date(u.last).toISOString(),
+      }));
+      await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times,
+          last_seen_at = GREATEST(c.last_seen_at, u.last_seen), updated_at = now()
+        FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
+          AS u(id uuid, traits jsonb, trait_times jsonb, last_seen timestamptz)
+        WHERE c.workspace_id = ${workspaceId} AND c.id = u.id`);
+    }
+    await applyGroups(
+      tx,
+      workspaceId,
+      todo.flatMap((e, i) =>
+        e.type === "group" && e.groupId && stored.has(e.messageId)
+          ? [{ groupId: e.groupId, customerId: customerOf(i), traits: e.traits ?? {}, at: e.timestamp }]
+          : [],
+      ),
+    );
+    return {
+      stored: stored.size,
+      duplicates: duplicates + (todo.length - stored.size),
+      customerIds: [...new Set(todo.map((_, i) => customerOf(i)))],
+    };
+  });
+}
+
+/** Looks up, in one query, which customer each identifier of the batch belongs to now. */
+async function lookupOwners(db: Db, workspaceId: string, batch: NormalizedEvent[]): Promise<Map<string, string>> {
+  const pairs = new Map<string, [string, string]>();
+  for (const e of batch) for (const id of e.identifiers) pairs.set(identifierKey(id), [id.kind, id.value]);
+  const found = await rows<{ kind: string; value: string; customerId: string }>(
+    db,
+    sql`SELECT kind, value, customer_id::text AS "customerId" FROM identities
+        WHERE workspace_id = ${workspaceId}
+          AND (kind, value) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements(${JSON.stringify([...pairs.values()])}::jsonb) AS x)`,
+  );
+  return new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customerId]));
+}
+
+type GroupCall = { groupId: string; customerId: string; traits: Record<string, unknown>; at: Date };
+
+/** Upserts groups (traits merged per key by time) and the membership of each caller. */
+async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Promise<void> {
+  if (calls.length === 0) return;
+  const ids = [...new Set(calls.map((c) => c.groupId))].sort();
+  await tx.execute(sql`INSERT INTO groups (workspace_id, id)
+    SELECT ${workspaceId}, g FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS g ON CONFLICT DO NOTHING`);
+  const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
+    tx,
+    sql`SELECT id, traits, trait_times AS "traitTimes" FROM groups WHERE workspace_id = ${workspaceId}
+        AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) ORDER BY id FOR UPDATE`,
+  );
+  const state = new Map(current.map((g) => [g.id, { traits: g.traits, times: g.traitTimes }]));
+  for (const c of calls) {
+    const s = state.get(c.groupId);
+    if (s) state.set(c.groupId, applyTraits(s, c.traits, c.at));
+  }
+  const payload = [...state].map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
+  await tx.execute(sql`UPDATE groups AS g SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
+    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id text, traits jsonb, trait_times jsonb)
+    WHERE g.workspace_id = ${workspaceId} AND g.id = u.id`);
+  const members = [...new Set(calls.map((c) => JSON.stringify([c.groupId, c.customerId])))];
+  await tx.execute(sql`INSERT INTO group_memberships (workspace_id, group_id, customer_id)
+    SELECT ${workspaceId}, x->>0, (x->>1)::uuid FROM jsonb_array_elements(${`[${members.join(",")}]`}::jsonb) AS x
+    ON CONFLICT DO NOTHING`);
+}
+
+export type AcceptContext = { receivedAt: Date; batchSentAt?: Date | undefined; defaultCountry: string };
+
+export type AcceptResult = {
+  accepted: number;
+  duplicates: number;
+  rejected: Array<{ index: number; messageId: string | null; code: string; message: string }>;
+};
+
+/**
+ * Validates raw Segment events, stores the valid ones and says which were rejected and why:
+ * one bad event never costs the rest of its batch.
+ */
+export async function acceptEvents(
+  db: Db,
+  workspaceId: string,
+  raws: unknown[],
+  ctx: AcceptContext,
+): Promise<AcceptResult> {
+  const previousIds = raws.flatMap((r) =>
+    typeof r === "object" && r !== null && "type" in r && r.type === "alias" && "previousId" in r
+      ? [String(r.previousId)]
+      : [],
+  );
+  const knownUsers = new Set<string>();
+  if (previousIds.length > 0) {
+    const found = await rows<{ value: string }>(
+      db,
+      sql`SELECT value FROM identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
+          AND value IN (SELECT jsonb_array_elements_text(${JSON.stringify(previousIds)}::jsonb))`,
+    );
+    for (const f of found) knownUsers.add(f.value);
+  }
+  const rejected: AcceptResult["rejected"] = [];
+  const valid: NormalizedEvent[] = [];
+  for (const [index, raw] of raws.entries()) {
+    const r = normalizeEvent(raw, { ...ctx, isKnownUserId: (v) => knownUsers.has(v) });
+    if (r.ok) valid.push(r.event);
+    else {
+      const messageId =
+        typeof raw === "object" && raw !== null && "messageId" in raw && typeof raw.messageId === "string"
+          ? raw.messageId
+          : null;
+      rejected.push({ index, messageId, code: r.code, message: r.message });
+    }
+  }
+  const result = await ingestEvents(db, workspaceId, valid);
+  return { accepted: result.stored, duplicates: result.duplicates, rejected };
+}

@@ -1,0 +1,135 @@
+import { MAX_EVENT_BYTES, SegmentEvent, type EventType } from "../contracts/segment.ts";
+import { AppError, isAppError } from "../errors.ts";
+import { uuidv7 } from "../ids.ts";
+import { type Identifier, normalizeIdentifier } from "./identifiers.ts";
+import type { Traits } from "./tables.ts";
+
+/** An incoming event after validation, clock correction and identifier normalisation. */
+export type NormalizedEvent = {
+  type: EventType;
+  messageId: string;
+  userId: string | null;
+  anonymousId: string | null;
+  name: string | null;
+  properties: Record<string, unknown>;
+  traits: Traits | null;
+  context: Record<string, unknown>;
+  timestamp: Date;
+  sentAt: Date | null;
+  receivedAt: Date;
+  /** Identifiers the event proves belong to its sender. */
+  identifiers: Identifier[];
+  /** Identifiers the event only points at (alias's previous user id). */
+  lookupOnly: Identifier[];
+  groupId: string | null;
+};
+
+export type NormalizeContext = {
+  receivedAt: Date;
+  /** `sentAt` of the enclosing batch, for events that carry none of their own. */
+  batchSentAt?: Date | undefined;
+  defaultCountry: string;
+  /** Whether a `user_id` already exists (alias's previousId may be a user id or an anonymous id). */
+  isKnownUserId?: (value: string) => boolean;
+};
+
+export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; code: string; message: string };
+
+/**
+ * Validates one raw Segment event and turns it into what we store. Timestamps are corrected
+ * for the sender's clock as Segment does: `timestamp = receivedAt - (sentAt - timestamp)`.
+ */
+export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeResult {
+  const bytes = Buffer.byteLength(JSON.stringify(raw) ?? "", "utf8");
+  if (bytes > MAX_EVENT_BYTES) {
+    return { ok: false, code: "ingest.event_too_large", message: `An event may be at most 32 KB; this one is ${Math.ceil(bytes / 1024)} KB.` };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: "ingest.invalid_event", message: "Each event must be a JSON object." };
+  }
+  const type = "type" in raw ? raw.type : undefined;
+  if (typeof type !== "string" || !["identify", "track", "page", "screen", "group", "alias"].includes(type)) {
+    return {
+      ok: false,
+      code: "ingest.unknown_type",
+      message: `Unknown event type ${JSON.stringify(type ?? null)}; use identify, track, page, screen, group or alias.`,
+    };
+  }
+  const parsed = SegmentEvent.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join(".") || "event";
+    return { ok: false, code: "ingest.invalid_event", message: `${path}: ${issue?.message ?? "is invalid"}` };
+  }
+  const e = parsed.data;
+  if (!e.userId && !e.anonymousId) {
+    return { ok: false, code: "ingest.missing_id", message: "Every event needs a userId or an anonymousId." };
+  }
+  try {
+    const identifiers: Identifier[] = [];
+    const lookupOnly: Identifier[] = [];
+    const country = ctx.defaultCountry;
+    if (e.userId) identifiers.push({ kind: "user_id", value: e.userId });
+    if (e.anonymousId) identifiers.push(normalizeIdentifier("anonymous_id", e.anonymousId, country));
+    let traits: Traits | null = null;
+    if (e.type === "identify") {
+      traits = e.traits ?? {};
+      const email = traits.email;
+      const phone = traits.phone;
+      if (email !== undefined && email !== null) {
+        if (typeof email !== "string") throw new AppError("profiles.invalid_email", "traits.email must be a string.");
+        const n = normalizeIdentifier("email", email, country);
+        identifiers.push(n);
+        traits = { ...traits, email: n.value };
+      }
+      if (phone !== undefined && phone !== null) {
+        if (typeof phone !== "string") throw new AppError("profiles.invalid_phone", "traits.phone must be a string.");
+        const n = normalizeIdentifier("phone", phone, country);
+        identifiers.push(n);
+        traits = { ...traits, phone: n.value };
+      }
+    }
+    if (e.type === "alias") {
+      const previousIsUser = ctx.isKnownUserId?.(e.previousId) ?? false;
+      if (previousIsUser) lookupOnly.push({ kind: "user_id", value: e.previousId });
+      else identifiers.push(normalizeIdentifier("anonymous_id", e.previousId, country));
+    }
+    const sentAt = e.sentAt ?? ctx.batchSentAt ?? null;
+    const original = e.timestamp ?? e.originalTimestamp;
+    const receivedMs = ctx.receivedAt.getTime();
+    let ms = original ? original.getTime() : receivedMs;
+    if (original && sentAt) ms = receivedMs - (sentAt.getTime() - original.getTime());
+    const name =
+      e.type === "track" ? e.event : e.type === "page" || e.type === "screen" ? (e.name ?? null) : null;
+    const properties: Record<string, unknown> =
+      e.type === "track" || e.type === "page" || e.type === "screen"
+        ? { ...(e.properties ?? {}), ...("category" in e && e.category ? { category: e.category } : {}) }
+        : e.type === "alias"
+          ? { previousId: e.previousId }
+          : e.type === "group"
+            ? { groupId: e.groupId }
+            : {};
+    return {
+      ok: true,
+      event: {
+        type: e.type,
+        messageId: e.messageId ?? `rapport-${uuidv7()}`,
+        userId: e.userId ?? null,
+        anonymousId: e.anonymousId ?? null,
+        name,
+        properties,
+        traits: e.type === "group" ? (e.traits ?? {}) : traits,
+        context: e.context ?? {},
+        timestamp: new Date(ms),
+        sentAt,
+        receivedAt: ctx.receivedAt,
+        identifiers,
+        lookupOnly,
+        groupId: e.type === "group" ? e.groupId : null,
+      },
+    };
+  } catch (err) {
+    if (isAppError(err)) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+}

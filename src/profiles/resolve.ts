@@ -1,0 +1,174 @@
+import { sql } from "drizzle-orm";
+import { type Db, rows } from "../db/client.ts";
+import { uuidv7 } from "../ids.ts";
+import { type Identifier, KIND_RANK, identifierKey } from "./identifiers.ts";
+import { type LockedCustomer, lockLive, mergeInto, saveCustomer, userIdsOf } from "./merge.ts";
+import type { Traits } from "./tables.ts";
+import { applyTraits } from "./traits.ts";
+
+export type ResolveInput = {
+  /** Normalised identifiers seen together; at most one `user_id` is the event's own. */
+  identifiers: Identifier[];
+  /** When the evidence happened (the event's corrected timestamp). */
+  at: Date;
+  /** Why these identifiers are seen together: the event type, or "alias", "manual"… */
+  reason: string;
+  messageId?: string;
+  /** Traits to apply to the resolved customer (identify). */
+  traits?: Traits;
+  /** Identifiers that only point at an existing customer and are never attached (alias's previous user id). */
+  lookupOnly?: Identifier[];
+};
+
+export type ResolveResult = {
+  customerId: string;
+  created: boolean;
+  /** Customers merged into `customerId` by this call. */
+  merged: string[];
+  /** Identifiers left with another customer because moving them would join two user ids. */
+  conflicts: Identifier[];
+};
+
+type Candidate = { id: Identifier; customerId: string };
+
+/**
+ * Finds or creates the one customer these identifiers belong to, inside the caller's
+ * transaction. Customers that share an identifier are merged when that is safe; it is not
+ * safe when they would end up holding two different external user ids, and then the
+ * identifier stays where it is and the conflict is recorded.
+ *
+ * Concurrency: advisory locks on every identifier (sorted) serialise resolutions that touch
+ * the same identifier, so two concurrent identifies of one new email create one customer;
+ * customer rows are then locked in id order before anything moves.
+ */
+export async function resolveInTransaction(tx: Db, workspaceId: string, input: ResolveInput): Promise<ResolveResult> {
+  const own = dedupe(input.identifiers);
+  const lookups = dedupe(input.lookupOnly ?? []);
+  const all = dedupe([...own, ...lookups]);
+  if (own.length === 0) throw new Error("resolve needs at least one identifier");
+  const keys = all.map((i) => `${workspaceId}|${identifierKey(i)}`).sort();
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+    FROM jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`);
+
+  const existing = await rows<{ kind: string; value: string; customerId: string }>(
+    tx,
+    sql`SELECT kind, value, customer_id::text AS "customerId" FROM identities
+        WHERE workspace_id = ${workspaceId}
+          AND (kind, value) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements(${JSON.stringify(all.map((i) => [i.kind, i.value]))}::jsonb) AS x)`,
+  );
+  const owner = new Map(existing.map((e) => [`${e.kind}:${e.value}`, e.customerId]));
+  const { liveOf, live } = await lockLive(
+    tx,
+    workspaceId,
+    existing.map((e) => e.customerId),
+  );
+  const candidates: Candidate[] = [];
+  for (const id of all) {
+    const c = owner.get(identifierKey(id));
+    const liveId = c ? liveOf.get(c) : undefined;
+    if (liveId) candidates.push({ id, customerId: liveId });
+  }
+  candidates.sort((a, b) => KIND_RANK[a.id.kind] - KIND_RANK[b.id.kind]);
+  const liveIds = [...new Set(candidates.map((c) => c.customerId))];
+  const uidOf = await userIdsOf(tx, workspaceId, liveIds);
+
+  // The user id this person is: the event's own, else the only one among the candidates,
+  // else the one reached through the strongest identifier.
+  const incomingUid = own.find((i) => i.kind === "user_id")?.value;
+  const candidateUids = [...new Set(liveIds.map((id) => uidOf.get(id)).filter((u): u is string => !!u))];
+  let primaryUid = incomingUid;
+  if (!primaryUid && candidateUids.length === 1) primaryUid = candidateUids[0];
+  if (!primaryUid && candidateUids.length > 1) {
+    primaryUid = candidates.map((c) => uidOf.get(c.customerId)).find((u) => u !== undefined);
+  }
+  const compatible = (customerId: string) => {
+    const u = uidOf.get(customerId);
+    return u === undefined || u === primaryUid;
+  };
+
+  const group = liveIds.filter(compatible);
+  const holder = group.find((id) => primaryUid !== undefined && uidOf.get(id) === primaryUid);
+  const oldest = [...group].sort((a, b) => (live.get(a)?.createdAt ?? 0) - (live.get(b)?.createdAt ?? 0))[0];
+  const survivorId = holder ?? oldest;
+
+  let survivor: LockedCustomer;
+  let created = false;
+  if (survivorId) {
+    const row = live.get(survivorId);
+    if (!row) throw new Error("survivor not locked");
+    survivor = row;
+  } else {
+    survivor = await createCustomer(tx, workspaceId, input.at);
+    created = true;
+  }
+
+  const merged: string[] = [];
+  for (const id of group) {
+    if (id === survivor.id) continue;
+    const loser = live.get(id);
+    if (!loser) continue;
+    survivor = await mergeInto(tx, workspaceId, survivor, loser, {
+      reason: input.reason,
+      actor: "identity-resolution",
+      evidence: {
+        messageId: input.messageId ?? null,
+        identifiers: candidates.filter((c) => c.customerId === id).map((c) => c.id),
+      },
+    });
+    merged.push(id);
+  }
+
+  const conflicts: Identifier[] = [];
+  for (const c of candidates) {
+    if (compatible(c.customerId)) continue;
+    conflicts.push(c.id);
+    await recordConflict(tx, workspaceId, survivor.id, c.customerId, c.id, input);
+  }
+
+  const fresh = own.filter((i) => !owner.has(identifierKey(i)));
+  // only the holder of the primary user id can hold one, so a survivor without one may take it
+  const survivorUid = uidOf.get(survivor.id);
+  const attach = fresh.filter((i) => i.kind !== "user_id" || (survivorUid === undefined && i.value === primaryUid));
+  if (attach.length > 0) {
+    const values = attach.map((i) => [i.kind, i.value]);
+    await tx.execute(sql`INSERT INTO identities (workspace_id, kind, value, customer_id)
+      SELECT ${workspaceId}, x->>0, x->>1, ${survivor.id} FROM jsonb_array_elements(${JSON.stringify(values)}::jsonb) AS x`);
+  }
+
+  const at = input.at.getTime();
+  survivor = { ...survivor, firstSeenAt: Math.min(survivor.firstSeenAt, at), lastSeenAt: Math.max(survivor.lastSeenAt, at) };
+  if (input.traits) {
+    const next = applyTraits({ traits: survivor.traits, times: survivor.traitTimes }, input.traits, input.at);
+    survivor = { ...survivor, traits: next.traits, traitTimes: next.times };
+  }
+  await saveCustomer(tx, workspaceId, survivor);
+  return { customerId: survivor.id, created, merged, conflicts };
+}
+
+function dedupe(ids: Identifier[]): Identifier[] {
+  const seen = new Map<string, Identifier>();
+  for (const i of ids) seen.set(identifierKey(i), i);
+  return [...seen.values()];
+}
+
+async function createCustomer(tx: Db, workspaceId: string, at: Date): Promise<LockedCustomer> {
+  const id = uuidv7();
+  const ms = at.getTime();
+  await tx.execute(sql`INSERT INTO customers (workspace_id, id, first_seen_at, last_seen_at)
+    VALUES (${workspaceId}, ${id}, to_timestamp(${ms / 1000}), to_timestamp(${ms / 1000}))`);
+  return { id, mergedInto: null, traits: {}, traitTimes: {}, firstSeenAt: ms, lastSeenAt: ms, createdAt: Date.now() };
+}
+
+async function recordConflict(
+  tx: Db,
+  workspaceId: string,
+  customerId: string,
+  otherCustomerId: string,
+  id: Identifier,
+  input: ResolveInput,
+): Promise<void> {
+  await tx.execute(sql`INSERT INTO identity_conflicts
+      (workspace_id, id, customer_id, other_customer_id, kind, value, reason, message_id)
+    VALUES (${workspaceId}, ${uuidv7()}, ${customerId}, ${otherCustomerId}, ${id.kind}, ${id.value},
+      ${`${input.reason}: would join two different external user ids`}, ${input.messageId ?? null})`);
+}

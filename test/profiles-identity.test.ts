@@ -1,0 +1,161 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../src/db/client.ts";
+import { testDatabase } from "../src/db/testing.ts";
+import { customerMerges, customerTimeline, findByIdentifier, getCustomer, listConflicts } from "../src/profiles/customers.ts";
+import type { IdentityKind } from "../src/profiles/identifiers.ts";
+import { acceptEvents } from "../src/profiles/ingest.ts";
+import { mergeCustomers } from "../src/profiles/merge.ts";
+import { createTestWorkspace } from "./support/factories.ts";
+
+let db: Db;
+let n = 0;
+beforeAll(async () => {
+  db = (await testDatabase()).db;
+});
+
+async function workspace() {
+  return (await createTestWorkspace()).workspace.id;
+}
+
+function send(ws: string, ...events: Array<Record<string, unknown>>) {
+  return acceptEvents(
+    db,
+    ws,
+    events.map((e) => ({ messageId: `m-${++n}`, ...e })),
+    { receivedAt: new Date(), defaultCountry: "US" },
+  );
+}
+
+async function who(ws: string, kind: IdentityKind, value: string) {
+  const c = await findByIdentifier(db, ws, kind, value, "US");
+  return c?.id;
+}
+
+describe("identity resolution", () => {
+  it("joins an anonymous history to the known customer on identify", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "track", anonymousId: "anon-1", event: "Viewed Pricing" });
+    await send(ws, { type: "page", anonymousId: "anon-1", name: "Home" });
+    const anonCustomer = await who(ws, "anonymous_id", "anon-1");
+    await send(ws, { type: "identify", anonymousId: "anon-1", userId: "u-1", traits: { email: "Ada@Example.com" } });
+    const known = await who(ws, "user_id", "u-1");
+    expect(known).toBe(anonCustomer);
+    expect(await who(ws, "email", "ada@example.com")).toBe(known);
+    const timeline = await customerTimeline(db, ws, known!, { limit: 10 });
+    expect(timeline.data.map((e) => e.type).sort()).toEqual(["identify", "page", "track"]);
+    const c = await getCustomer(db, ws, known!);
+    expect(c.traits.email).toBe("ada@example.com");
+  });
+
+  it("merges an anonymous profile into an existing known customer and records the merge", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "identify", userId: "u-2", traits: { name: "Grace" } });
+    await send(ws, { type: "track", anonymousId: "anon-2", event: "Opened App" });
+    const anon = await who(ws, "anonymous_id", "anon-2");
+    const known = await who(ws, "user_id", "u-2");
+    expect(anon).not.toBe(known);
+    await send(ws, { type: "track", anonymousId: "anon-2", userId: "u-2", event: "Signed In" });
+    expect(await who(ws, "anonymous_id", "anon-2")).toBe(known);
+    const merges = await customerMerges(db, ws, known!);
+    expect(merges).toHaveLength(1);
+    expect(merges[0]).toMatchObject({ survivorId: known, mergedId: anon, reason: "track" });
+    // the old id keeps resolving to the survivor
+    expect((await getCustomer(db, ws, anon!)).id).toBe(known);
+    const timeline = await customerTimeline(db, ws, anon!, { limit: 10 });
+    expect(timeline.data.map((e) => e.name)).toEqual(expect.arrayContaining(["Opened App", "Signed In"]));
+  });
+
+  it("alias joins a previous anonymous id to a user id", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "track", anonymousId: "anon-3", event: "Added to Cart" });
+    await send(ws, { type: "identify", userId: "u-3", traits: { plan: "free" } });
+    await send(ws, { type: "alias", previousId: "anon-3", userId: "u-3" });
+    expect(await who(ws, "anonymous_id", "anon-3")).toBe(await who(ws, "user_id", "u-3"));
+  });
+
+  it("merges when an identify's email belongs to another profile and it is safe", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "identify", anonymousId: "anon-4", traits: { email: "lin@example.com" } });
+    await send(ws, { type: "identify", userId: "u-4", traits: { email: "lin@example.com", plan: "pro" } });
+    const c = await who(ws, "user_id", "u-4");
+    expect(await who(ws, "email", "lin@example.com")).toBe(c);
+    expect(await who(ws, "anonymous_id", "anon-4")).toBe(c);
+  });
+
+  it("never merges two different external user ids: the conflict is recorded instead", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "identify", userId: "u-5", traits: { email: "shared@example.com" } });
+    await send(ws, { type: "identify", userId: "u-6", traits: { email: "shared@example.com" } });
+    const a = await who(ws, "user_id", "u-5");
+    const b = await who(ws, "user_id", "u-6");
+    expect(a).toBeDefined();
+    expect(b).toBeDefined();
+    expect(a).not.toBe(b);
+    expect(await who(ws, "email", "shared@example.com")).toBe(a);
+    const conflicts = await listConflicts(db, ws, { limit: 10 });
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ customerId: b, otherCustomerId: a, kind: "email", value: "shared@example.com" });
+    // alias between two user ids is refused the same way
+    await send(ws, { type: "alias", previousId: "u-5", userId: "u-6" });
+    expect(await who(ws, "user_id", "u-5")).toBe(a);
+    expect(await who(ws, "user_id", "u-6")).toBe(b);
+    expect(await listConflicts(db, ws, { limit: 10 })).toHaveLength(2);
+    await expect(mergeCustomers(db, ws, { survivorId: a!, mergedId: b!, actor: "test" })).rejects.toMatchObject({
+      code: "profiles.merge_conflict",
+    });
+  });
+
+  it("keeps a shared device's anonymous id with its first user when a second user signs in", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "identify", anonymousId: "device-1", userId: "u-7" });
+    await send(ws, { type: "identify", anonymousId: "device-1", userId: "u-8" });
+    const a = await who(ws, "user_id", "u-7");
+    const b = await who(ws, "user_id", "u-8");
+    expect(a).not.toBe(b);
+    expect(await who(ws, "anonymous_id", "device-1")).toBe(a);
+  });
+
+  it("creates one customer for concurrent identifies of the same new email", async () => {
+    const ws = await workspace();
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        send(ws, { type: "identify", anonymousId: `anon-c${i}`, traits: { email: "same@example.com" } }),
+      ),
+    );
+    const c = await who(ws, "email", "same@example.com");
+    for (let i = 0; i < 12; i++) expect(await who(ws, "anonymous_id", `anon-c${i}`)).toBe(c);
+  });
+
+  it("an older identify never overwrites a newer trait value", async () => {
+    const ws = await workspace();
+    await send(ws, { type: "identify", userId: "u-9", traits: { plan: "pro" }, timestamp: "2026-03-02T00:00:00Z" });
+    await send(ws, { type: "identify", userId: "u-9", traits: { plan: "free", city: "Lyon" }, timestamp: "2026-03-01T00:00:00Z" });
+    const c = await getCustomer(db, ws, (await who(ws, "user_id", "u-9"))!);
+    expect(c.traits).toMatchObject({ plan: "pro", city: "Lyon" });
+  });
+
+  it("stores a replayed messageId once", async () => {
+    const ws = await workspace();
+    const e = { type: "track", userId: "u-10", event: "Paid", messageId: "fixed-1" };
+    const first = await acceptEvents(db, ws, [e], { receivedAt: new Date(), defaultCountry: "US" });
+    const again = await acceptEvents(db, ws, [e, e], { receivedAt: new Date(), defaultCountry: "US" });
+    expect(first).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(again).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect((await customerTimeline(db, ws, (await who(ws, "user_id", "u-10"))!, { limit: 10 })).data).toHaveLength(1);
+  });
+
+  it("rejects an email or phone that cannot be normalised, with a clear reason", async () => {
+    const ws = await workspace();
+    const r = await send(
+      ws,
+      { type: "identify", userId: "u-11", traits: { email: "not-an-email" } },
+      { type: "identify", userId: "u-12", traits: { phone: "12" } },
+      { type: "identify", userId: "u-13", traits: { phone: "(415) 555-0123" } },
+    );
+    expect(r.accepted).toBe(1);
+    expect(r.rejected.map((x) => x.code)).toEqual(["profiles.invalid_email", "profiles.invalid_phone"]);
+    expect(r.rejected[0]?.message).toContain("not-an-email");
+    expect(await who(ws, "user_id", "u-11")).toBeUndefined();
+    expect(await who(ws, "phone", "+14155550123")).toBe(await who(ws, "user_id", "u-13"));
+  });
+});
