@@ -11,21 +11,27 @@ const exact: Record<string, number> = {
   "request.too_large": 413,
   "request.unsupported_media_type": 415,
   "request.rate_limited": 429,
+  // Segment answers 400 to oversized events and batches; its clients drop rather than retry those
+  "ingest.event_too_large": 400,
+  "ingest.batch_too_large": 400,
 };
 
+// matched after the module's dot or an underscore: `users.not_found`, `profiles.customer_not_found`
 const suffixes: Array<[string, number]> = [
-  [".not_found", 404],
-  [".conflict", 409],
-  [".already_exists", 409],
-  [".forbidden", 403],
-  [".unauthorized", 401],
-  [".too_large", 413],
-  [".unprocessable", 422],
+  ["not_found", 404],
+  ["conflict", 409],
+  ["already_exists", 409],
+  ["forbidden", 403],
+  ["unauthorized", 401],
+  ["too_large", 413],
+  ["unprocessable", 422],
 ];
 
 export function statusForCode(code: string): number {
   const hit = exact[code];
   if (hit !== undefined) return hit;
-  for (const [suffix, status] of suffixes) if (code.endsWith(suffix)) return status;
+  for (const [suffix, status] of suffixes) {
+    if (code.endsWith(`.${suffix}`) || code.endsWith(`_${suffix}`)) return status;
+  }
   return 400;
 }

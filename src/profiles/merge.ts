@@ -161,6 +161,8 @@ export async function mergeCustomers(
   db: Db,
   workspaceId: string,
   input: { survivorId: string; mergedId: string; actor: string; reason?: string },
+  /** Runs in the merge's transaction (the audit entry), so both happen or neither. */
+  alsoInTransaction?: (tx: Db, merged: { survivorId: string; mergedId: string }) => Promise<void>,
 ): Promise<{ survivorId: string; mergedId: string }> {
   for (const id of [input.survivorId, input.mergedId]) {
     if (!isUuid(id)) throw new AppError("profiles.invalid_id", `"${id}" is not a customer id (a UUID).`, { id });
@@ -198,6 +200,7 @@ export async function mergeCustomers(
       evidence: { requestedSurvivor: input.survivorId, requestedMerged: input.mergedId },
     });
     await saveCustomer(tx, workspaceId, merged);
+    await alsoInTransaction?.(tx, { survivorId: sId, mergedId: mId });
     return { survivorId: sId, mergedId: mId };
   });
 }
