@@ -1,0 +1,21 @@
+/** A small seeded generator (mulberry32), so the demo workspace is the same on every machine. */
+export function seeded(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(list: readonly T[]): T => {
+      const v = list[Math.floor(next() * list.length)];
+      if (v === undefined) throw new Error("pick from an empty list");
+      return v;
+    },
+    chance: (p: number) => next() < p,
+  };
+}

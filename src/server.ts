@@ -1,0 +1,66 @@
+import pino, { type Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import { type Database, migrate, openDatabase } from "./db/client.ts";
+import { type App, buildApp } from "./http/app.ts";
+import { createScheduler, createWorker, type Scheduler, type Worker } from "./jobs/index.ts";
+import { allSchedules, allTasks, queueConcurrency } from "./tasks.ts";
+
+export type Role = "all" | "api" | "worker";
+
+/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
+export async function openConfiguredDatabase(config: Config, applicationName = "rapport"): Promise<Database> {
+  if (config.databaseUrl) {
+    return openDatabase({ kind: "postgres", url: config.databaseUrl, poolSize: config.poolSize, applicationName });
+  }
+  return openDatabase({ kind: "pglite", dataDir: config.dataDir });
+}
+
+/** Applies pending migrations on whichever database is configured. */
+export async function migrateConfigured(config: Config, database: Database): Promise<void> {
+  await migrate(database, config.databaseUrl);
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { service: "rapport" } });
+}
+
+export type Running = {
+  ctx: AppContext;
+  app: App | undefined;
+  url: string | undefined;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts the roles of one process over an open, migrated database: the HTTP server
+ * ("api"), the job worker and cron scheduler ("worker"), or all of them ("all", the
+ * embedded default where one process does everything).
+ */
+export async function startRoles(ctx: AppContext, role: Role): Promise<Running> {
+  let app: App | undefined;
+  let url: string | undefined;
+  let worker: Worker | undefined;
+  let scheduler: Scheduler | undefined;
+  if (role === "all" || role === "api") {
+    app = await buildApp(ctx);
+    url = await app.listen({ port: ctx.config.port, host: ctx.config.host });
+  }
+  if (role === "all" || role === "worker") {
+    worker = createWorker({ database: ctx.database, tasks: allTasks, queues: queueConcurrency, logger: ctx.logger });
+    await worker.start();
+    scheduler = createScheduler({ database: ctx.database, schedules: allSchedules, logger: ctx.logger });
+    scheduler.start();
+  }
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app?.close();
+      await scheduler?.stop();
+      await worker?.stop({ timeoutMs: 10_000 });
+      await ctx.database.close();
+    })();
+    return closing;
+  };
+  return { ctx, app, url, close };
+}
