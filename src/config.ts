@@ -19,6 +19,10 @@ const Env = z.object({
     .regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 country code such as US or FR")
     .default("US"),
   RAPPORT_AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  RAPPORT_TRUST_PROXY: z
+    .enum(["true", "false", "1", "0"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -34,6 +38,8 @@ export type Config = {
   workspaceName: string;
   defaultCountry: string;
   authRateLimit: number;
+  /** Believe X-Forwarded-* headers (set when Rapport runs behind a reverse proxy). */
+  trustProxy: boolean;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
 };
 
@@ -61,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workspaceName: e.RAPPORT_WORKSPACE_NAME,
     defaultCountry: e.RAPPORT_DEFAULT_COUNTRY,
     authRateLimit: e.RAPPORT_AUTH_RATE_LIMIT,
+    trustProxy: e.RAPPORT_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };
 }

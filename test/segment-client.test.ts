@@ -14,10 +14,21 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const api = async (path: string) => {
+type Listing = {
+  data: Array<{
+    id: string;
+    type: string;
+    name: string | null;
+    traits: Record<string, unknown>;
+    identities: unknown[];
+    context: { library?: { name?: string } };
+  }>;
+};
+
+const api = async (path: string): Promise<Listing> => {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${t.secretKey}` } });
   expect(res.status, path).toBe(200);
-  return res.json();
+  return (await res.json()) as Listing;
 };
 
 describe("an unmodified Segment client pointed at Rapport", () => {
@@ -41,7 +52,7 @@ describe("an unmodified Segment client pointed at Rapport", () => {
 
     const found = await api("/api/v1/customers?email=noor@example.com");
     expect(found.data).toHaveLength(1);
-    const customer = found.data[0];
+    const customer = found.data[0]!;
     expect(customer.traits).toMatchObject({ name: "Noor", plan: "premium", email: "noor@example.com" });
     expect(customer.identities).toEqual(
       expect.arrayContaining([
@@ -52,10 +63,10 @@ describe("an unmodified Segment client pointed at Rapport", () => {
       ]),
     );
     const events = await api(`/api/v1/customers/${customer.id}/events?limit=50`);
-    expect(events.data.map((e: { type: string }) => e.type).sort()).toEqual(
+    expect(events.data.map((e) => e.type).sort()).toEqual(
       ["alias", "group", "identify", "page", "track", "track"].sort(),
     );
-    expect(events.data.find((e: { name: string }) => e.name === "Song Played").context.library.name).toBe(
+    expect(events.data.find((e) => e.name === "Song Played")?.context.library?.name).toBe(
       "@segment/analytics-node",
     );
   });

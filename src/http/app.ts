@@ -31,7 +31,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   const logger: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
     loggerInstance: logger,
-    trustProxy: true,
+    // X-Forwarded-For is believed only behind a proxy the admin declared, or rate limits could be dodged
+    trustProxy: ctx.config.trustProxy,
     bodyLimit: 1024 * 1024,
     // one line per request is noise at ingestion rates; debug level turns it back on
     logController: new LogController({
@@ -72,6 +73,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         securitySchemes: {
           secretKey: { type: "http", scheme: "bearer" },
           writeKey: { type: "http", scheme: "basic" },
+          sessionCookie: { type: "apiKey", in: "cookie", name: "rapport_session" },
         },
       },
     },

@@ -7,6 +7,8 @@ const exact: Record<string, number> = {
   "auth.unauthorized": 401,
   "auth.invalid_credentials": 401,
   "auth.forbidden": 403,
+  "auth.account_disabled": 403,
+  "auth.workspace_required": 409,
   "auth.rate_limited": 429,
   "request.too_large": 413,
   "request.unsupported_media_type": 415,

@@ -53,10 +53,19 @@ export async function revokeApiKey(db: Db, workspaceId: string, keyId: string): 
     .set({ revokedAt: new Date() })
     .where(and(eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
     .returning();
-  if (!row) throw new AppError("api_keys.not_found", "No active API key with that id in this workspace.", { keyId });
+  if (!row)
+    throw new AppError("api_keys.not_found", "No active API key with that id in this workspace.", { keyId });
   writeKeyCache.clear();
   const { tokenHash: _hidden, ...key } = row;
   return key;
+}
+
+/**
+ * Empties the write-key cache. `revokeApiKey` already does; call it again once a revoking
+ * transaction commits, so a lookup racing the commit cannot keep the key cached.
+ */
+export function forgetCachedKeys(): void {
+  writeKeyCache.clear();
 }
 
 export type VerifiedKey = { workspaceId: string; keyId: string; kind: ApiKeyKind };
@@ -66,7 +75,11 @@ const writeKeyCache = new Map<string, { key: VerifiedKey; until: number }>();
 const WRITE_KEY_CACHE_MS = 10_000;
 
 /** Checks a token of the given kind; undefined when unknown, revoked or malformed. */
-export async function verifyApiKey(db: Db, token: string, kind: ApiKeyKind): Promise<VerifiedKey | undefined> {
+export async function verifyApiKey(
+  db: Db,
+  token: string,
+  kind: ApiKeyKind,
+): Promise<VerifiedKey | undefined> {
   const parsed = parsePrefixedToken(token, PREFIX[kind]);
   if (!parsed) return undefined;
   const hash = hashToken(token);

@@ -36,7 +36,10 @@ export async function createWorkspace(
     .values({ id: uuidv7(), name: input.name, slug, settings: input.settings ?? {} })
     .onConflictDoNothing()
     .returning();
-  if (!row) throw new AppError("workspaces.already_exists", `A workspace with slug "${slug}" already exists.`, { slug });
+  if (!row)
+    throw new AppError("workspaces.already_exists", `A workspace with slug "${slug}" already exists.`, {
+      slug,
+    });
   return row;
 }
 

@@ -16,10 +16,13 @@ export type Customer = {
 
 type CustomerRow = Omit<Customer, "identities"> & { identities: Array<{ kind: string; value: string }> | null };
 
+// last seen is read from the timeline index rather than written on every event, which would
+// make concurrent batches queue on the customer's row
 const CUSTOMER_COLUMNS = sql`c.id::text AS "id", c.traits,
   COALESCE((SELECT jsonb_agg(jsonb_build_object('kind', i.kind, 'value', i.value) ORDER BY i.kind, i.value)
     FROM identities i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id), '[]'::jsonb) AS identities,
-  to_json(c.first_seen_at)#>>'{}' AS "firstSeenAt", to_json(c.last_seen_at)#>>'{}' AS "lastSeenAt",
+  to_json(c.first_seen_at)#>>'{}' AS "firstSeenAt", to_json(GREATEST(c.last_seen_at, (SELECT max(e.timestamp) FROM events e
+    WHERE e.workspace_id = c.workspace_id AND e.customer_id = c.id)))#>>'{}' AS "lastSeenAt",
   to_json(c.created_at)#>>'{}' AS "createdAt", to_json(c.updated_at)#>>'{}' AS "updatedAt"`;
 
 function present(r: CustomerRow): Customer {

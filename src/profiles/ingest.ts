@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { uuidv7 } from "../ids.ts";
+import { bulkResolve } from "./bulk-resolve.ts";
 import { identifierKey } from "./identifiers.ts";
 import { lockLive } from "./merge.ts";
 import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
 import { resolveInTransaction } from "./resolve.ts";
-import { events } from "./tables.ts";
 import { applyTraits } from "./traits.ts";
 
 export type IngestResult = { stored: number; duplicates: number; customerIds: string[] };
@@ -20,18 +20,8 @@ export type IngestResult = { stored: number; duplicates: number; customerIds: st
 export async function ingestEvents(db: Db, workspaceId: string, batch: NormalizedEvent[]): Promise<IngestResult> {
   const unique = new Map<string, NormalizedEvent>();
   for (const e of batch) if (!unique.has(e.messageId)) unique.set(e.messageId, e);
-  let duplicates = batch.length - unique.size;
-  if (unique.size === 0) return { stored: 0, duplicates, customerIds: [] };
-
-  const seen = await rows<{ m: string }>(
-    db,
-    sql`SELECT message_id AS m FROM events WHERE workspace_id = ${workspaceId}
-        AND message_id IN (SELECT jsonb_array_elements_text(${JSON.stringify([...unique.keys()])}::jsonb))`,
-  );
-  for (const { m } of seen) unique.delete(m);
-  duplicates += seen.length;
   const todo = [...unique.values()];
-  if (todo.length === 0) return { stored: 0, duplicates, customerIds: [] };
+  if (todo.length === 0) return { stored: 0, duplicates: batch.length, customerIds: [] };
 
   const owner = await lookupOwners(db, workspaceId, todo);
   const redirect = new Map<string, string>();
@@ -39,11 +29,23 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
   const assigned: string[] = [];
   const traitsApplied = new Set<number>();
 
+  const ownersOf = (e: NormalizedEvent) =>
+    new Set(e.identifiers.map((id) => owner.get(identifierKey(id))).map((c) => (c ? follow(c) : c)));
+  const isKnown = (e: NormalizedEvent) => {
+    const owners = ownersOf(e);
+    return !owners.has(undefined) && owners.size === 1 && e.type !== "alias";
+  };
+  const slow = todo.flatMap((e, i) => (isKnown(e) ? [] : [i]));
+  const bulk = slow.length > 0 ? await bulkResolve(db, workspaceId, todo, slow, owner) : new Map<number, string>();
+
   for (const [i, e] of todo.entries()) {
-    const owners = new Set(e.identifiers.map((id) => owner.get(identifierKey(id))).map((c) => (c ? follow(c) : c)));
-    const known = !owners.has(undefined) && owners.size === 1 && e.type !== "alias";
-    if (known) {
-      assigned.push([...owners][0] ?? "");
+    const inBulk = bulk.get(i);
+    if (inBulk) {
+      assigned.push(inBulk);
+      continue;
+    }
+    if (isKnown(e)) {
+      assigned.push([...ownersOf(e)][0] ?? "");
       continue;
     }
     const result = await transactionWithRetry(db, (tx) =>
@@ -70,64 +72,43 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
   }
 
   return transactionWithRetry(db, async (tx) => {
+    // key-share locks: batches never wait for each other, but a merge of these customers waits for us
     const wanted = [...new Set(assigned.map(follow))];
-    const { liveOf, live } = await lockLive(tx, workspaceId, wanted);
+    const { liveOf } = await lockLive(tx, workspaceId, wanted, "key share");
     const customerOf = (i: number) => {
       const c = follow(assigned[i] ?? "");
       return liveOf.get(c) ?? c;
     };
-    const inserted = await tx
-      .insert(events)
-      .values(
-        todo.map((e, i) => ({
-          workspaceId,
-          id: uuidv7(),
-          customerId: customerOf(i),
-          type: e.type,
-          name: e.name,
-          messageId: e.messageId,
-          userId: e.userId,
-          anonymousId: e.anonymousId,
-          properties: e.properties,
-          traits: e.traits,
-          context: e.context,
-          timestamp: e.timestamp,
-          receivedAt: e.receivedAt,
-          sentAt: e.sentAt,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ messageId: events.messageId });
-    const stored = new Set(inserted.map((r) => r.messageId));
+    const payload = todo.map((e, i) => ({
+      workspace_id: workspaceId,
+      id: uuidv7(),
+      customer_id: customerOf(i),
+      type: e.type,
+      name: e.name,
+      message_id: e.messageId,
+      user_id: e.userId,
+      anonymous_id: e.anonymousId,
+      properties: e.properties,
+      traits: e.traits,
+      context: e.context,
+      timestamp: e.timestamp.toISOString(),
+      received_at: e.receivedAt.toISOString(),
+      sent_at: e.sentAt?.toISOString() ?? null,
+    }));
+    // one JSON parameter instead of 14 per row: cheaper to bind, and no parameter-count ceiling
+    const inserted = await rows<{ m: string }>(
+      tx,
+      sql`INSERT INTO events SELECT * FROM jsonb_populate_recordset(NULL::events, ${JSON.stringify(payload)}::jsonb)
+          ON CONFLICT DO NOTHING RETURNING message_id AS m`,
+    );
+    const stored = new Set(inserted.map((r) => r.m));
 
-    // traits and last-seen of every customer touched, in one statement
-    const updates = new Map<string, { traits: Record<string, unknown>; times: Record<string, string>; last: number }>();
-    for (const [i, e] of todo.entries()) {
-      if (!stored.has(e.messageId)) continue;
-      const c = live.get(customerOf(i));
-      if (!c) continue;
-      const u = updates.get(c.id) ?? { traits: c.traits, times: c.traitTimes, last: c.lastSeenAt };
-      u.last = Math.max(u.last, e.timestamp.getTime());
-      if (e.type === "identify" && e.traits && !traitsApplied.has(i)) {
-        const next = applyTraits({ traits: u.traits, times: u.times }, e.traits, e.timestamp);
-        u.traits = next.traits;
-        u.times = next.times;
-      }
-      updates.set(c.id, u);
-    }
-    if (updates.size > 0) {
-      const payload = [...updates].map(([id, u]) => ({
-        id,
-        traits: u.traits,
-        trait_times: u.times,
-        last_seen: new Date(u.last).toISOString(),
-      }));
-      await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times,
-          last_seen_at = GREATEST(c.last_seen_at, u.last_seen), updated_at = now()
-        FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
-          AS u(id uuid, traits jsonb, trait_times jsonb, last_seen timestamptz)
-        WHERE c.workspace_id = ${workspaceId} AND c.id = u.id`);
-    }
+    const traitCalls = todo.flatMap((e, i) =>
+      e.type === "identify" && e.traits && !traitsApplied.has(i) && stored.has(e.messageId)
+        ? [{ customerId: customerOf(i), traits: e.traits, at: e.timestamp }]
+        : [],
+    );
+    await applyCustomerTraits(tx, workspaceId, traitCalls);
     await applyGroups(
       tx,
       workspaceId,
@@ -139,10 +120,37 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
     );
     return {
       stored: stored.size,
-      duplicates: duplicates + (todo.length - stored.size),
+      duplicates: batch.length - stored.size,
       customerIds: [...new Set(todo.map((_, i) => customerOf(i)))],
     };
   });
+}
+
+/** Applies identify traits of the fast path: only these customers' rows are locked for update. */
+async function applyCustomerTraits(
+  tx: Db,
+  workspaceId: string,
+  calls: Array<{ customerId: string; traits: Record<string, unknown>; at: Date }>,
+): Promise<void> {
+  if (calls.length === 0) return;
+  const ids = [...new Set(calls.map((c) => c.customerId))].sort();
+  const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
+    tx,
+    sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM customers WHERE workspace_id = ${workspaceId}
+        AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid) ORDER BY id FOR NO KEY UPDATE`,
+  );
+  const state = new Map(current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]));
+  for (const call of calls) {
+    const s = state.get(call.customerId);
+    if (!s) continue;
+    const next = applyTraits(s, call.traits, call.at);
+    state.set(call.customerId, { ...next, changed: s.changed || next.changed });
+  }
+  const payload = [...state].filter(([, s]) => s.changed).map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
+  if (payload.length === 0) return;
+  await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
+    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id uuid, traits jsonb, trait_times jsonb)
+    WHERE c.workspace_id = ${workspaceId} AND c.id = u.id`);
 }
 
 /** Looks up, in one query, which customer each identifier of the batch belongs to now. */

@@ -10,6 +10,8 @@ import { combineTraits } from "./traits.ts";
 export type LockedCustomer = {
   id: string;
   mergedInto: string | null;
+  /** The external user id this customer holds, if any (at most one, by invariant). */
+  userId: string | null;
   traits: Traits;
   traitTimes: TraitTimes;
   /** Milliseconds since the epoch (numbers compare safely, whatever the server's time zone). */
@@ -31,22 +33,37 @@ export function registerMergeHook(hook: MergeHook): void {
 }
 
 /**
+ * How a transaction holds the customers it read. `update` is for changing who they are
+ * (merging, attaching identifiers) and excludes every other locker; `key share` is for
+ * adding rows that point at them (events): such writers never wait for each other, yet a
+ * merge waits for them, so an event is never written against a customer being merged away.
+ */
+export type LockMode = "update" | "key share";
+
+/**
  * Locks the given customers (in id order, so concurrent lockers cannot deadlock on the
  * ordering) and returns them keyed by id. Merged customers come back with `mergedInto` set.
  */
-export async function lockCustomers(tx: Db, workspaceId: string, ids: string[]): Promise<Map<string, LockedCustomer>> {
+export async function lockCustomers(
+  tx: Db,
+  workspaceId: string,
+  ids: string[],
+  mode: LockMode = "update",
+): Promise<Map<string, LockedCustomer>> {
   const found = new Map<string, LockedCustomer>();
   if (ids.length === 0) return found;
   const list = await rows<LockedCustomer>(
     tx,
     sql`SELECT id::text AS "id", merged_into::text AS "mergedInto", traits, trait_times AS "traitTimes",
+          (SELECT u.value FROM identities u WHERE u.workspace_id = c.workspace_id AND u.kind = 'user_id'
+            AND u.customer_id = c.id LIMIT 1) AS "userId",
           (extract(epoch FROM first_seen_at) * 1000)::float8 AS "firstSeenAt",
           (extract(epoch FROM last_seen_at) * 1000)::float8 AS "lastSeenAt",
           (extract(epoch FROM created_at) * 1000)::float8 AS "createdAt"
-        FROM customers
+        FROM customers c
         WHERE workspace_id = ${workspaceId}
           AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify([...new Set(ids)].sort())}::jsonb)::uuid)
-        ORDER BY id FOR UPDATE`,
+        ORDER BY id ${mode === "update" ? sql`FOR UPDATE` : sql`FOR KEY SHARE`}`,
   );
   for (const c of list) found.set(c.id, c);
   return found;
@@ -61,13 +78,14 @@ export async function lockLive(
   tx: Db,
   workspaceId: string,
   ids: string[],
+  mode: LockMode = "update",
 ): Promise<{ liveOf: Map<string, string>; live: Map<string, LockedCustomer> }> {
   const liveOf = new Map<string, string>();
   const live = new Map<string, LockedCustomer>();
   let pending = [...new Set(ids)];
   for (let round = 0; pending.length > 0; round++) {
     if (round > 5) throw new AppError("profiles.merge_busy", "The customer changed too often while being read; retry.");
-    const locked = await lockCustomers(tx, workspaceId, pending);
+    const locked = await lockCustomers(tx, workspaceId, pending, mode);
     const next: string[] = [];
     for (const id of pending) {
       const row = locked.get(id);
@@ -123,6 +141,7 @@ export async function mergeInto(
   );
   return {
     ...survivor,
+    userId: survivor.userId ?? loser.userId,
     traits: combined.traits,
     traitTimes: combined.times,
     firstSeenAt: Math.min(survivor.firstSeenAt, loser.firstSeenAt),
@@ -137,20 +156,6 @@ export async function saveCustomer(tx: Db, workspaceId: string, c: LockedCustome
       first_seen_at = to_timestamp(${c.firstSeenAt / 1000}), last_seen_at = to_timestamp(${c.lastSeenAt / 1000}),
       updated_at = now()
     WHERE workspace_id = ${workspaceId} AND id = ${c.id}`);
-}
-
-/** The external user id each of the given live customers holds, if any. */
-export async function userIdsOf(tx: Db, workspaceId: string, customerIds: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (customerIds.length === 0) return out;
-  const list = await rows<{ customerId: string; value: string }>(
-    tx,
-    sql`SELECT customer_id::text AS "customerId", value FROM identities
-        WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
-          AND customer_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(customerIds)}::jsonb)::uuid)`,
-  );
-  for (const r of list) out.set(r.customerId, r.value);
-  return out;
 }
 
 /**
@@ -181,9 +186,11 @@ export async function mergeCustomers(
         customerId: sId,
       });
     }
-    const uids = await userIdsOf(tx, workspaceId, [sId, mId]);
-    const a = uids.get(sId);
-    const b = uids.get(mId);
+    const survivor = live.get(sId);
+    const loser = live.get(mId);
+    if (!survivor || !loser) throw new Error("locked customers vanished");
+    const a = survivor.userId;
+    const b = loser.userId;
     if (a && b && a !== b) {
       throw new AppError(
         "profiles.merge_conflict",
@@ -191,9 +198,6 @@ export async function mergeCustomers(
         { survivorUserId: a, mergedUserId: b },
       );
     }
-    const survivor = live.get(sId);
-    const loser = live.get(mId);
-    if (!survivor || !loser) throw new Error("locked customers vanished");
     const merged = await mergeInto(tx, workspaceId, survivor, loser, {
       reason: input.reason ?? "manual",
       actor: input.actor,

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { uuidv7 } from "../ids.ts";
 import { type Identifier, KIND_RANK, identifierKey } from "./identifiers.ts";
-import { type LockedCustomer, lockLive, mergeInto, saveCustomer, userIdsOf } from "./merge.ts";
+import { type LockedCustomer, lockLive, mergeInto, saveCustomer } from "./merge.ts";
 import type { Traits } from "./tables.ts";
 import { applyTraits } from "./traits.ts";
 
@@ -70,7 +70,11 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
   }
   candidates.sort((a, b) => KIND_RANK[a.id.kind] - KIND_RANK[b.id.kind]);
   const liveIds = [...new Set(candidates.map((c) => c.customerId))];
-  const uidOf = await userIdsOf(tx, workspaceId, liveIds);
+  const uidOf = new Map<string, string>();
+  for (const id of liveIds) {
+    const u = live.get(id)?.userId;
+    if (u) uidOf.set(id, u);
+  }
 
   // The user id this person is: the event's own, else the only one among the candidates,
   // else the one reached through the strongest identifier.
@@ -91,16 +95,17 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
   const oldest = [...group].sort((a, b) => (live.get(a)?.createdAt ?? 0) - (live.get(b)?.createdAt ?? 0))[0];
   const survivorId = holder ?? oldest;
 
-  let survivor: LockedCustomer;
-  let created = false;
-  if (survivorId) {
-    const row = live.get(survivorId);
-    if (!row) throw new Error("survivor not locked");
-    survivor = row;
-  } else {
-    survivor = await createCustomer(tx, workspaceId, input.at);
-    created = true;
+  const fresh = own.filter((i) => !owner.has(identifierKey(i)));
+  if (!survivorId) {
+    // a person seen for the first time: one statement writes them and their identifiers
+    const attach = fresh.filter((i) => i.kind !== "user_id" || i.value === primaryUid);
+    const created = await createCustomer(tx, workspaceId, input, attach);
+    for (const c of candidates) await recordConflict(tx, workspaceId, created, c.customerId, c.id, input);
+    return { customerId: created, created: true, merged: [], conflicts: candidates.map((c) => c.id) };
   }
+  const row = live.get(survivorId);
+  if (!row) throw new Error("survivor not locked");
+  let survivor: LockedCustomer = row;
 
   const merged: string[] = [];
   for (const id of group) {
@@ -125,7 +130,6 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
     await recordConflict(tx, workspaceId, survivor.id, c.customerId, c.id, input);
   }
 
-  const fresh = own.filter((i) => !owner.has(identifierKey(i)));
   // only the holder of the primary user id can hold one, so a survivor without one may take it
   const survivorUid = uidOf.get(survivor.id);
   const attach = fresh.filter((i) => i.kind !== "user_id" || (survivorUid === undefined && i.value === primaryUid));
@@ -136,13 +140,15 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
   }
 
   const at = input.at.getTime();
+  let changed = merged.length > 0 || at < survivor.firstSeenAt || at > survivor.lastSeenAt;
   survivor = { ...survivor, firstSeenAt: Math.min(survivor.firstSeenAt, at), lastSeenAt: Math.max(survivor.lastSeenAt, at) };
   if (input.traits) {
     const next = applyTraits({ traits: survivor.traits, times: survivor.traitTimes }, input.traits, input.at);
     survivor = { ...survivor, traits: next.traits, traitTimes: next.times };
+    changed ||= next.changed;
   }
-  await saveCustomer(tx, workspaceId, survivor);
-  return { customerId: survivor.id, created, merged, conflicts };
+  if (changed) await saveCustomer(tx, workspaceId, survivor);
+  return { customerId: survivor.id, created: false, merged, conflicts };
 }
 
 function dedupe(ids: Identifier[]): Identifier[] {
@@ -151,12 +157,19 @@ function dedupe(ids: Identifier[]): Identifier[] {
   return [...seen.values()];
 }
 
-async function createCustomer(tx: Db, workspaceId: string, at: Date): Promise<LockedCustomer> {
+async function createCustomer(tx: Db, workspaceId: string, input: ResolveInput, attach: Identifier[]): Promise<string> {
   const id = uuidv7();
-  const ms = at.getTime();
-  await tx.execute(sql`INSERT INTO customers (workspace_id, id, first_seen_at, last_seen_at)
-    VALUES (${workspaceId}, ${id}, to_timestamp(${ms / 1000}), to_timestamp(${ms / 1000}))`);
-  return { id, mergedInto: null, traits: {}, traitTimes: {}, firstSeenAt: ms, lastSeenAt: ms, createdAt: Date.now() };
+  const seen = input.at.getTime() / 1000;
+  const t = input.traits ? applyTraits({ traits: {}, times: {} }, input.traits, input.at) : { traits: {}, times: {} };
+  await tx.execute(sql`WITH c AS (
+      INSERT INTO customers (workspace_id, id, traits, trait_times, first_seen_at, last_seen_at)
+      VALUES (${workspaceId}, ${id}, ${JSON.stringify(t.traits)}::jsonb, ${JSON.stringify(t.times)}::jsonb,
+        to_timestamp(${seen}), to_timestamp(${seen}))
+      RETURNING id)
+    INSERT INTO identities (workspace_id, kind, value, customer_id)
+    SELECT ${workspaceId}, x->>0, x->>1, c.id
+    FROM c, jsonb_array_elements(${JSON.stringify(attach.map((i) => [i.kind, i.value]))}::jsonb) AS x`);
+  return id;
 }
 
 async function recordConflict(

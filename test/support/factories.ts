@@ -4,9 +4,9 @@ import type { AppContext } from "../../src/context.ts";
 import type { Database } from "../../src/db/client.ts";
 import { testDatabase } from "../../src/db/testing.ts";
 import type { App } from "../../src/http/app.ts";
+import { uuidv7 } from "../../src/ids.ts";
 import { createApiKey } from "../../src/platform/api-keys.ts";
 import { createWorkspace, type Workspace } from "../../src/platform/workspaces.ts";
-import { uuidv7 } from "../../src/ids.ts";
 
 export type TestWorkspace = { workspace: Workspace; secretKey: string; writeKey: string };
 

@@ -14,7 +14,7 @@ import { mergeCustomers } from "../../profiles/merge.ts";
 import { requireAuth } from "../auth.ts";
 
 const IdParams = z.object({ id: z.string().describe("A customer id; a merged id answers with its survivor.") });
-const security = [{ secretKey: [] }];
+const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const tags = ["customers"];
 
 /** `plan:pro` → ["plan", "pro"]; refuses anything without a key. */
