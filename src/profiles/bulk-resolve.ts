@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import { type Db, rows } from "../db/client.ts";
+import type { Db } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { uuidv7 } from "../ids.ts";
-import { type Identifier, identifierKey } from "./identifiers.ts";
+import { type Identifier, identifierKey, lookupIdentities } from "./identifiers.ts";
 import { lockLive } from "./merge.ts";
 import type { NormalizedEvent } from "./normalize-event.ts";
 
@@ -38,21 +38,16 @@ export async function bulkResolve(
     const keys = [...all.keys()].map((k) => `${workspaceId}|${k}`).sort();
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
       FROM jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`);
-    const now = new Map(
-      (
-        await rows<{ kind: string; value: string; customerId: string }>(
-          tx,
-          sql`SELECT kind, value, customer_id::text AS "customerId" FROM identities WHERE workspace_id = ${workspaceId}
-              AND (kind, value) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements(${JSON.stringify([...all.values()].map((i) => [i.kind, i.value]))}::jsonb) AS x)`,
-        )
-      ).map((r) => [`${r.kind}:${r.value}`, r.customerId]),
-    );
-    // a plan still holds only if nobody attached its identifiers since we looked
-    const valid = plans.filter((p) =>
-      [...p.ids.keys()].every((k) => (owner.has(k) ? now.get(k) === owner.get(k) : !now.has(k))),
-    );
+    const now = await lookupIdentities(tx, workspaceId, all.values());
+    // another batch may have written some of these people since we looked: plan again on what
+    // the locked identifiers say now, and leave what became a merge to the one-by-one path
+    const valid = plans.flatMap((p) => {
+      const again = decide(p.ids, now);
+      return again === false ? [] : [{ ...p, attachTo: again }];
+    });
     const targets = valid.flatMap((p) => (p.attachTo ? [p.attachTo] : []));
-    const { liveOf } = await lockLive(tx, workspaceId, targets, "update");
+    // key share is enough to add identifiers that are not a user id: a merge still waits for us
+    const { liveOf } = await lockLive(tx, workspaceId, targets, "key share");
     const out: Array<{ plan: Plan; customerId: string }> = [];
     const customersRows: Array<{ id: string; seen: string }> = [];
     const identityRows: Array<[string, string, string]> = [];
@@ -61,6 +56,7 @@ export async function bulkResolve(
       if (!customerId) continue;
       if (!p.attachTo) customersRows.push({ id: customerId, seen: new Date(p.firstSeen).toISOString() });
       for (const [k, id] of p.ids) if (!now.has(k)) identityRows.push([id.kind, id.value, customerId]);
+      for (const k of p.ids.keys()) now.set(k, customerId);
       out.push({ plan: p, customerId });
     }
     if (customersRows.length > 0) {
@@ -111,18 +107,26 @@ function planComponents(events: NormalizedEvent[], slow: number[], owner: Map<st
   const plans: Plan[] = [];
   for (const g of groups.values()) {
     if (g.alias) continue;
-    const owners = new Set<string>();
-    const newUserIds = new Set<string>();
-    for (const [k, id] of g.ids) {
-      const o = owner.get(k);
-      if (o) owners.add(o);
-      else if (id.kind === "user_id") newUserIds.add(id.value);
-    }
-    if (owners.size === 0 && newUserIds.size <= 1) {
-      plans.push({ events: g.events, ids: g.ids, firstSeen: g.first, attachTo: undefined });
-    } else if (owners.size === 1 && newUserIds.size === 0) {
-      plans.push({ events: g.events, ids: g.ids, firstSeen: g.first, attachTo: [...owners][0] });
-    }
+    const attachTo = decide(g.ids, owner);
+    if (attachTo !== false) plans.push({ events: g.events, ids: g.ids, firstSeen: g.first, attachTo });
   }
   return plans;
+}
+
+/**
+ * What one person's identifiers call for, given who owns which: a new customer (undefined),
+ * new identifiers for one existing customer (its id), or `false` when that takes a merge or
+ * a second user id, which the one-by-one path decides.
+ */
+function decide(ids: Map<string, Identifier>, owner: Map<string, string>): string | undefined | false {
+  const owners = new Set<string>();
+  const newUserIds = new Set<string>();
+  for (const [k, id] of ids) {
+    const o = owner.get(k);
+    if (o) owners.add(o);
+    else if (id.kind === "user_id") newUserIds.add(id.value);
+  }
+  if (owners.size === 0 && newUserIds.size <= 1) return undefined;
+  if (owners.size === 1 && newUserIds.size === 0) return [...owners][0];
+  return false;
 }

@@ -1,5 +1,8 @@
+import { sql } from "drizzle-orm";
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 import { z } from "zod";
+import { type Db, rows } from "../db/client.ts";
+import { jsonParam } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 
 /**
@@ -86,4 +89,22 @@ export function normalizeIdentifier(kind: IdentityKind, raw: string, defaultCoun
 /** A stable string key for an identifier, for maps and advisory locks. */
 export function identifierKey(id: Identifier): string {
   return `${id.kind}:${id.value}`;
+}
+
+/**
+ * Which customer each identifier belongs to now, keyed by `identifierKey`. One statement; the
+ * lateral join makes it one primary-key probe per identifier whatever the table's size.
+ */
+export async function lookupIdentities(db: Db, workspaceId: string, ids: Iterable<Identifier>): Promise<Map<string, string>> {
+  const pairs = new Map<string, [string, string]>();
+  for (const id of ids) pairs.set(identifierKey(id), [id.kind, id.value]);
+  if (pairs.size === 0) return new Map();
+  const found = await rows<{ kind: string; value: string; customerId: string }>(
+    db,
+    sql`SELECT x->>0 AS kind, x->>1 AS value, i.customer_id::text AS "customerId"
+        FROM jsonb_array_elements(${jsonParam([...pairs.values()])}) AS x
+        CROSS JOIN LATERAL (SELECT customer_id FROM identities
+          WHERE workspace_id = ${workspaceId} AND kind = x->>0 AND value = x->>1) AS i`,
+  );
+  return new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customerId]));
 }

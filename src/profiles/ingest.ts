@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
+import { textList, uuidList } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { bulkResolve } from "./bulk-resolve.ts";
-import { identifierKey } from "./identifiers.ts";
+import { identifierKey, lookupIdentities } from "./identifiers.ts";
 import { lockLive } from "./merge.ts";
 import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
 import { resolveInTransaction } from "./resolve.ts";
@@ -23,7 +24,7 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
   const todo = [...unique.values()];
   if (todo.length === 0) return { stored: 0, duplicates: batch.length, customerIds: [] };
 
-  const owner = await lookupOwners(db, workspaceId, todo);
+  const owner = await lookupIdentities(db, workspaceId, todo.flatMap((e) => e.identifiers));
   const redirect = new Map<string, string>();
   const follow = (id: string) => redirect.get(id) ?? id;
   const assigned: string[] = [];
@@ -137,7 +138,7 @@ async function applyCustomerTraits(
   const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
     tx,
     sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM customers WHERE workspace_id = ${workspaceId}
-        AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid) ORDER BY id FOR NO KEY UPDATE`,
+        AND id = ANY(${uuidList(ids)}) ORDER BY id FOR NO KEY UPDATE`,
   );
   const state = new Map(current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]));
   for (const call of calls) {
@@ -150,20 +151,7 @@ async function applyCustomerTraits(
   if (payload.length === 0) return;
   await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id uuid, traits jsonb, trait_times jsonb)
-    WHERE c.workspace_id = ${workspaceId} AND c.id = u.id`);
-}
-
-/** Looks up, in one query, which customer each identifier of the batch belongs to now. */
-async function lookupOwners(db: Db, workspaceId: string, batch: NormalizedEvent[]): Promise<Map<string, string>> {
-  const pairs = new Map<string, [string, string]>();
-  for (const e of batch) for (const id of e.identifiers) pairs.set(identifierKey(id), [id.kind, id.value]);
-  const found = await rows<{ kind: string; value: string; customerId: string }>(
-    db,
-    sql`SELECT kind, value, customer_id::text AS "customerId" FROM identities
-        WHERE workspace_id = ${workspaceId}
-          AND (kind, value) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements(${JSON.stringify([...pairs.values()])}::jsonb) AS x)`,
-  );
-  return new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customerId]));
+    WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${uuidList(payload.map((u) => u.id))}) AND c.id = u.id`);
 }
 
 type GroupCall = { groupId: string; customerId: string; traits: Record<string, unknown>; at: Date };
@@ -177,7 +165,7 @@ async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Pro
   const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
     tx,
     sql`SELECT id, traits, trait_times AS "traitTimes" FROM groups WHERE workspace_id = ${workspaceId}
-        AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) ORDER BY id FOR UPDATE`,
+        AND id = ANY(${textList(ids)}) ORDER BY id FOR UPDATE`,
   );
   const state = new Map(current.map((g) => [g.id, { traits: g.traits, times: g.traitTimes }]));
   for (const c of calls) {
@@ -187,7 +175,7 @@ async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Pro
   const payload = [...state].map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
   await tx.execute(sql`UPDATE groups AS g SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id text, traits jsonb, trait_times jsonb)
-    WHERE g.workspace_id = ${workspaceId} AND g.id = u.id`);
+    WHERE g.workspace_id = ${workspaceId} AND g.id = ANY(${textList(ids)}) AND g.id = u.id`);
   const members = [...new Set(calls.map((c) => JSON.stringify([c.groupId, c.customerId])))];
   await tx.execute(sql`INSERT INTO group_memberships (workspace_id, group_id, customer_id)
     SELECT ${workspaceId}, x->>0, (x->>1)::uuid FROM jsonb_array_elements(${`[${members.join(",")}]`}::jsonb) AS x
@@ -222,7 +210,7 @@ export async function acceptEvents(
     const found = await rows<{ value: string }>(
       db,
       sql`SELECT value FROM identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
-          AND value IN (SELECT jsonb_array_elements_text(${JSON.stringify(previousIds)}::jsonb))`,
+          AND value = ANY(${textList(previousIds)})`,
     );
     for (const f of found) knownUsers.add(f.value);
   }

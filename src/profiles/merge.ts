@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
+import { uuidList } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 import { isUuid, uuidv7 } from "../ids.ts";
 import type { Traits, TraitTimes } from "./tables.ts";
@@ -10,7 +11,7 @@ import { combineTraits } from "./traits.ts";
 export type LockedCustomer = {
   id: string;
   mergedInto: string | null;
-  /** The external user id this customer holds, if any (at most one, by invariant). */
+  /** The external user id this customer holds, if any (at most one, by invariant); read in "update" mode only. */
   userId: string | null;
   traits: Traits;
   traitTimes: TraitTimes;
@@ -55,14 +56,18 @@ export async function lockCustomers(
   const list = await rows<LockedCustomer>(
     tx,
     sql`SELECT id::text AS "id", merged_into::text AS "mergedInto", traits, trait_times AS "traitTimes",
-          (SELECT u.value FROM identities u WHERE u.workspace_id = c.workspace_id AND u.kind = 'user_id'
-            AND u.customer_id = c.id LIMIT 1) AS "userId",
+          ${
+            mode === "update"
+              ? sql`(SELECT u.value FROM identities u WHERE u.workspace_id = c.workspace_id AND u.kind = 'user_id'
+                  AND u.customer_id = c.id LIMIT 1)`
+              : sql`NULL::text`
+          } AS "userId",
           (extract(epoch FROM first_seen_at) * 1000)::float8 AS "firstSeenAt",
           (extract(epoch FROM last_seen_at) * 1000)::float8 AS "lastSeenAt",
           (extract(epoch FROM created_at) * 1000)::float8 AS "createdAt"
         FROM customers c
         WHERE workspace_id = ${workspaceId}
-          AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify([...new Set(ids)].sort())}::jsonb)::uuid)
+          AND id = ANY(${uuidList(new Set(ids))})
         ORDER BY id ${mode === "update" ? sql`FOR UPDATE` : sql`FOR KEY SHARE`}`,
   );
   for (const c of list) found.set(c.id, c);

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { type Db, rows } from "../db/client.ts";
+import type { Db } from "../db/client.ts";
 import { uuidv7 } from "../ids.ts";
-import { type Identifier, KIND_RANK, identifierKey } from "./identifiers.ts";
+import { type Identifier, identifierKey, KIND_RANK, lookupIdentities } from "./identifiers.ts";
 import { type LockedCustomer, lockLive, mergeInto, saveCustomer } from "./merge.ts";
 import type { Traits } from "./tables.ts";
 import { applyTraits } from "./traits.ts";
@@ -50,18 +50,8 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
     FROM jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`);
 
-  const existing = await rows<{ kind: string; value: string; customerId: string }>(
-    tx,
-    sql`SELECT kind, value, customer_id::text AS "customerId" FROM identities
-        WHERE workspace_id = ${workspaceId}
-          AND (kind, value) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements(${JSON.stringify(all.map((i) => [i.kind, i.value]))}::jsonb) AS x)`,
-  );
-  const owner = new Map(existing.map((e) => [`${e.kind}:${e.value}`, e.customerId]));
-  const { liveOf, live } = await lockLive(
-    tx,
-    workspaceId,
-    existing.map((e) => e.customerId),
-  );
+  const owner = await lookupIdentities(tx, workspaceId, all);
+  const { liveOf, live } = await lockLive(tx, workspaceId, [...owner.values()]);
   const candidates: Candidate[] = [];
   for (const id of all) {
     const c = owner.get(identifierKey(id));
