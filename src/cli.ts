@@ -52,7 +52,10 @@ async function start(opts: { role: Role; demo: boolean; port?: number }): Promis
   const running = await startRoles({ config, database, logger }, opts.role);
   const ms = Math.round(performance.now() - started);
   const where = running.url ? ` on ${config.publicUrl}` : "";
-  logger.info({ role: opts.role, database: database.kind, startupMs: ms }, `Rapport ready${where} (${ms} ms)`);
+  logger.info(
+    { role: opts.role, database: database.kind, startupMs: ms },
+    `Rapport ready${where} (${ms} ms)`,
+  );
   if (running.url && !boot.ownerCreated) console.log(`Rapport ready on ${config.publicUrl} in ${ms} ms`);
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");
@@ -68,7 +71,11 @@ async function loadDemo(database: Database, config: Config, ownerEmail: string |
   try {
     const t = performance.now();
     const r = await seedDemo(database.db);
-    const key = await createApiKey(database.db, { workspaceId: r.workspace.id, kind: "write", name: "Demo write key" });
+    const key = await createApiKey(database.db, {
+      workspaceId: r.workspace.id,
+      kind: "write",
+      name: "Demo write key",
+    });
     console.log(
       `Loaded the demo workspace "${r.workspace.name}": ${r.customers} customers, ${r.events} events ` +
         `(${Math.round(performance.now() - t)} ms). Its write key: ${key.token}`,
@@ -80,7 +87,10 @@ async function loadDemo(database: Database, config: Config, ownerEmail: string |
       status: "active",
       name: "Demo owner",
     });
-    const link = await createSignInLink(database.db, config, { workspaceId: r.workspace.id, userId: owner.id });
+    const link = await createSignInLink(database.db, config, {
+      workspaceId: r.workspace.id,
+      userId: owner.id,
+    });
     console.log(`Open the demo workspace with this sign-in link (valid 24 hours):\n  ${link.url}\n`);
   } catch (err) {
     if (isAppError(err, "demo.already_exists")) console.log("The demo workspace is already loaded.");
@@ -133,7 +143,11 @@ keys
   .command("create")
   .description("create an API key and print it (it is shown only once)")
   .requiredOption("--workspace <slug>", "the workspace's slug")
-  .addOption(new Option("--kind <kind>", "write (event ingestion) or secret (REST API)").choices(["write", "secret"]).makeOptionMandatory())
+  .addOption(
+    new Option("--kind <kind>", "write (event ingestion) or secret (REST API)")
+      .choices(["write", "secret"])
+      .makeOptionMandatory(),
+  )
   .option("--name <name>", "a name to tell keys apart")
   .action(async (opts: { workspace: string; kind: "write" | "secret"; name?: string }) => {
     const database = await openReady(loadConfig());

@@ -11,7 +11,12 @@ export type Role = "all" | "api" | "worker";
 /** Opens the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openConfiguredDatabase(config: Config, applicationName = "rapport"): Promise<Database> {
   if (config.databaseUrl) {
-    return openDatabase({ kind: "postgres", url: config.databaseUrl, poolSize: config.poolSize, applicationName });
+    return openDatabase({
+      kind: "postgres",
+      url: config.databaseUrl,
+      poolSize: config.poolSize,
+      applicationName,
+    });
   }
   return openDatabase({ kind: "pglite", dataDir: config.dataDir });
 }
@@ -47,7 +52,12 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
     url = await app.listen({ port: ctx.config.port, host: ctx.config.host });
   }
   if (role === "all" || role === "worker") {
-    worker = createWorker({ database: ctx.database, tasks: allTasks, queues: queueConcurrency, logger: ctx.logger });
+    worker = createWorker({
+      database: ctx.database,
+      tasks: allTasks,
+      queues: queueConcurrency,
+      logger: ctx.logger,
+    });
     await worker.start();
     scheduler = createScheduler({ database: ctx.database, schedules: allSchedules, logger: ctx.logger });
     scheduler.start();

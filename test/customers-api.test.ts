@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabase } from "../src/db/testing.ts";
 import type { App } from "../src/http/app.ts";
+import { foldAllInboxes } from "../src/profiles/inbox.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
 
 let app: App;
@@ -11,8 +13,16 @@ beforeAll(async () => {
   t = await createTestWorkspace();
   other = await createTestWorkspace();
   const batch = [
-    { type: "identify", userId: "c1", traits: { name: "Ada Lovelace", email: "ada@example.com", plan: "pro" } },
-    { type: "identify", userId: "c2", traits: { firstName: "Grace", lastName: "Hopper", phone: "+1 415 555 0101", plan: "free" } },
+    {
+      type: "identify",
+      userId: "c1",
+      traits: { name: "Ada Lovelace", email: "ada@example.com", plan: "pro" },
+    },
+    {
+      type: "identify",
+      userId: "c2",
+      traits: { firstName: "Grace", lastName: "Hopper", phone: "+1 415 555 0101", plan: "free" },
+    },
     { type: "identify", userId: "c3", traits: { name: "Alan Turing", plan: "pro", city: "London" } },
     { type: "identify", anonymousId: "visitor-9", traits: { email: "visitor@example.com" } },
     { type: "identify", userId: "c4", traits: { email: "dup@example.com" } },
@@ -25,6 +35,7 @@ beforeAll(async () => {
     payload: { batch },
   });
   expect(res.json().accepted).toBe(6);
+  await foldAllInboxes((await testDatabase()).db);
 });
 afterAll(async () => app?.close());
 
@@ -40,12 +51,17 @@ async function idOf(query: string, key = t.secretKey): Promise<string> {
 
 describe("customers REST API", () => {
   it("searches by email, phone, user id, name and traits", async () => {
-    expect((await get("/api/v1/customers?phone=%2B14155550101")).json().data[0].traits.firstName).toBe("Grace");
+    expect((await get("/api/v1/customers?phone=%2B14155550101")).json().data[0].traits.firstName).toBe(
+      "Grace",
+    );
     expect((await get("/api/v1/customers?userId=c3")).json().data[0].traits.name).toBe("Alan Turing");
     const byName = (await get("/api/v1/customers?name=grace%20hop")).json().data;
     expect(byName.map((c: { traits: { lastName: string } }) => c.traits.lastName)).toEqual(["Hopper"]);
     const pro = (await get("/api/v1/customers?trait=plan:pro")).json().data;
-    expect(pro.map((c: { traits: { name: string } }) => c.traits.name).sort()).toEqual(["Ada Lovelace", "Alan Turing"]);
+    expect(pro.map((c: { traits: { name: string } }) => c.traits.name).sort()).toEqual([
+      "Ada Lovelace",
+      "Alan Turing",
+    ]);
     const proLondon = (await get("/api/v1/customers?trait=plan:pro&trait=city:London")).json().data;
     expect(proLondon).toHaveLength(1);
   });
@@ -73,8 +89,13 @@ describe("customers REST API", () => {
       payload: { mergedId: visitor },
     });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().identities).toEqual(expect.arrayContaining([{ kind: "email", value: "visitor@example.com" }]));
-    expect((await get(`/api/v1/customers/${visitor}`)).json()).toMatchObject({ id: ada, requestedId: visitor });
+    expect(res.json().identities).toEqual(
+      expect.arrayContaining([{ kind: "email", value: "visitor@example.com" }]),
+    );
+    expect((await get(`/api/v1/customers/${visitor}`)).json()).toMatchObject({
+      id: ada,
+      requestedId: visitor,
+    });
     const merges = (await get(`/api/v1/customers/${ada}/merges`)).json().data;
     expect(merges[0]).toMatchObject({ survivorId: ada, mergedId: visitor, reason: "manual" });
     expect(merges[0].actor).toMatch(/^api_key:/);
@@ -114,7 +135,9 @@ describe("customers REST API", () => {
     expect((await get("/api/v1/customers?trait=plan")).json().error.message).toContain("key:value");
     expect((await get("/api/v1/customers?cursor=garbage")).json().error.code).toBe("request.invalid_cursor");
     expect((await get("/api/v1/customers?limit=0")).statusCode).toBe(400);
-    expect((await get("/api/v1/customers?email=not-an-email")).json().error.code).toBe("profiles.invalid_email");
+    expect((await get("/api/v1/customers?email=not-an-email")).json().error.code).toBe(
+      "profiles.invalid_email",
+    );
   });
 
   it("answers 401 without a key and with a write key", async () => {

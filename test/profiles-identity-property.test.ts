@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Db, rows } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
-import { acceptEvents } from "../src/profiles/ingest.ts";
+import { acceptEvents, foldInbox } from "../src/profiles/inbox.ts";
 import { createTestWorkspace } from "./support/factories.ts";
 
 let db: Db;
@@ -59,7 +59,10 @@ describe("identity resolution, for any interleaving of calls", () => {
                 if (c.userId) identifiers.add(`user_id:${c.userId}`);
                 if (c.type !== "alias") identifiers.add(`anonymous_id:${c.anonymousId}`);
                 if (c.type === "identify" && c.email) identifiers.add(`email:${c.email}`);
-                return acceptEvents(db, ws, [e], { receivedAt: new Date(), defaultCountry: "US" });
+                // each call folds whatever it can claim, so folds of one workspace run concurrently
+                return acceptEvents(db, ws, [e], { receivedAt: new Date(), defaultCountry: "US" }).then(() =>
+                  foldInbox(db, ws),
+                );
               }),
             );
           }

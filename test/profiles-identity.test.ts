@@ -1,9 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
-import { customerMerges, customerTimeline, findByIdentifier, getCustomer, listConflicts } from "../src/profiles/customers.ts";
+import {
+  customerMerges,
+  customerTimeline,
+  findByIdentifier,
+  getCustomer,
+  listConflicts,
+} from "../src/profiles/customers.ts";
 import type { IdentityKind } from "../src/profiles/identifiers.ts";
-import { acceptEvents } from "../src/profiles/ingest.ts";
+import { acceptEvents, foldInbox } from "../src/profiles/inbox.ts";
 import { mergeCustomers } from "../src/profiles/merge.ts";
 import { createTestWorkspace } from "./support/factories.ts";
 
@@ -17,13 +23,16 @@ async function workspace() {
   return (await createTestWorkspace()).workspace.id;
 }
 
-function send(ws: string, ...events: Array<Record<string, unknown>>) {
-  return acceptEvents(
+/** Accepts events as the HTTP API does, then folds the workspace's queue as the worker does. */
+async function send(ws: string, ...events: Array<Record<string, unknown>>) {
+  const accepted = await acceptEvents(
     db,
     ws,
     events.map((e) => ({ messageId: `m-${++n}`, ...e })),
     { receivedAt: new Date(), defaultCountry: "US" },
   );
+  await foldInbox(db, ws);
+  return accepted;
 }
 
 async function who(ws: string, kind: IdentityKind, value: string) {
@@ -37,7 +46,12 @@ describe("identity resolution", () => {
     await send(ws, { type: "track", anonymousId: "anon-1", event: "Viewed Pricing" });
     await send(ws, { type: "page", anonymousId: "anon-1", name: "Home" });
     const anonCustomer = await who(ws, "anonymous_id", "anon-1");
-    await send(ws, { type: "identify", anonymousId: "anon-1", userId: "u-1", traits: { email: "Ada@Example.com" } });
+    await send(ws, {
+      type: "identify",
+      anonymousId: "anon-1",
+      userId: "u-1",
+      traits: { email: "Ada@Example.com" },
+    });
     const known = await who(ws, "user_id", "u-1");
     expect(known).toBe(anonCustomer);
     expect(await who(ws, "email", "ada@example.com")).toBe(known);
@@ -94,13 +108,20 @@ describe("identity resolution", () => {
     expect(await who(ws, "email", "shared@example.com")).toBe(a);
     const conflicts = await listConflicts(db, ws, { limit: 10 });
     expect(conflicts).toHaveLength(1);
-    expect(conflicts[0]).toMatchObject({ customerId: b, otherCustomerId: a, kind: "email", value: "shared@example.com" });
+    expect(conflicts[0]).toMatchObject({
+      customerId: b,
+      otherCustomerId: a,
+      kind: "email",
+      value: "shared@example.com",
+    });
     // alias between two user ids is refused the same way
     await send(ws, { type: "alias", previousId: "u-5", userId: "u-6" });
     expect(await who(ws, "user_id", "u-5")).toBe(a);
     expect(await who(ws, "user_id", "u-6")).toBe(b);
     expect(await listConflicts(db, ws, { limit: 10 })).toHaveLength(2);
-    await expect(mergeCustomers(db, ws, { survivorId: a!, mergedId: b!, actor: "test" })).rejects.toMatchObject({
+    await expect(
+      mergeCustomers(db, ws, { survivorId: a!, mergedId: b!, actor: "test" }),
+    ).rejects.toMatchObject({
       code: "profiles.merge_conflict",
     });
   });
@@ -128,8 +149,18 @@ describe("identity resolution", () => {
 
   it("an older identify never overwrites a newer trait value", async () => {
     const ws = await workspace();
-    await send(ws, { type: "identify", userId: "u-9", traits: { plan: "pro" }, timestamp: "2026-03-02T00:00:00Z" });
-    await send(ws, { type: "identify", userId: "u-9", traits: { plan: "free", city: "Lyon" }, timestamp: "2026-03-01T00:00:00Z" });
+    await send(ws, {
+      type: "identify",
+      userId: "u-9",
+      traits: { plan: "pro" },
+      timestamp: "2026-03-02T00:00:00Z",
+    });
+    await send(ws, {
+      type: "identify",
+      userId: "u-9",
+      traits: { plan: "free", city: "Lyon" },
+      timestamp: "2026-03-01T00:00:00Z",
+    });
     const c = await getCustomer(db, ws, (await who(ws, "user_id", "u-9"))!);
     expect(c.traits).toMatchObject({ plan: "pro", city: "Lyon" });
   });
@@ -137,11 +168,30 @@ describe("identity resolution", () => {
   it("stores a replayed messageId once", async () => {
     const ws = await workspace();
     const e = { type: "track", userId: "u-10", event: "Paid", messageId: "fixed-1" };
-    const first = await acceptEvents(db, ws, [e], { receivedAt: new Date(), defaultCountry: "US" });
-    const again = await acceptEvents(db, ws, [e, e], { receivedAt: new Date(), defaultCountry: "US" });
-    expect(first).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect(again).toMatchObject({ accepted: 0, duplicates: 2 });
-    expect((await customerTimeline(db, ws, (await who(ws, "user_id", "u-10"))!, { limit: 10 })).data).toHaveLength(1);
+    await send(ws, e);
+    await send(ws, e, e);
+    const folded = await foldInbox(db, ws);
+    expect(folded.batches).toBe(0);
+    expect(
+      (await customerTimeline(db, ws, (await who(ws, "user_id", "u-10"))!, { limit: 10 })).data,
+    ).toHaveLength(1);
+  });
+
+  it("folds many queued batches at once, and leaves the queue empty", async () => {
+    const ws = await workspace();
+    const ctx = { receivedAt: new Date(), defaultCountry: "US" };
+    for (let i = 0; i < 30; i++) {
+      await acceptEvents(
+        db,
+        ws,
+        [{ type: "track", userId: `f-${i % 7}`, event: "E", messageId: `fold-${i}` }],
+        ctx,
+      );
+    }
+    const r = await foldInbox(db, ws);
+    expect(r).toEqual({ batches: 30, stored: 30, duplicates: 0 });
+    expect(await foldInbox(db, ws)).toEqual({ batches: 0, stored: 0, duplicates: 0 });
+    for (let i = 0; i < 7; i++) expect(await who(ws, "user_id", `f-${i}`)).toBeDefined();
   });
 
   it("rejects an email or phone that cannot be normalised, with a clear reason", async () => {

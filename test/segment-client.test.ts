@@ -1,6 +1,8 @@
 import { Analytics } from "@segment/analytics-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabase } from "../src/db/testing.ts";
 import type { App } from "../src/http/app.ts";
+import { foldAllInboxes } from "../src/profiles/inbox.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
 
 let app: App;
@@ -49,6 +51,8 @@ describe("an unmodified Segment client pointed at Rapport", () => {
     analytics.alias({ userId: "user-42", previousId: "web-visitor-9" });
     await analytics.closeAndFlush({ timeout: 10_000 });
     expect(errors).toEqual([]);
+    // the worker's job, done here so the test does not wait on a poll interval
+    await foldAllInboxes((await testDatabase()).db);
 
     const found = await api("/api/v1/customers?email=noor@example.com");
     expect(found.data).toHaveLength(1);

@@ -81,8 +81,7 @@ export type RejectedEvent = z.infer<typeof RejectedEvent>;
 
 export const IngestResponse = z.object({
   success: z.boolean(),
-  accepted: z.number().int(),
-  duplicates: z.number().int(),
+  accepted: z.number().int().describe("Valid events, durably queued; a replayed messageId is stored once."),
   rejected: z.array(RejectedEvent),
 });
 export type IngestResponse = z.infer<typeof IngestResponse>;

@@ -1,24 +1,95 @@
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import { getWorkspaceBySlug, createWorkspace, type Workspace } from "../platform/workspaces.ts";
-import { identify } from "../profiles/identify.ts";
+import { createWorkspace, getWorkspaceBySlug, type Workspace } from "../platform/workspaces.ts";
 import { normalizePhone } from "../profiles/identifiers.ts";
-import { acceptEvents } from "../profiles/ingest.ts";
+import { identify } from "../profiles/identify.ts";
+import { acceptEvents, foldInbox } from "../profiles/inbox.ts";
 import { seeded } from "./random.ts";
 
-const FIRST = ["Ada", "Amara", "Chloé", "Diego", "Elif", "Farah", "Hugo", "Ines", "Jonas", "Kenji", "Léa", "Lucas",
-  "Maya", "Noah", "Olivia", "Pablo", "Priya", "Quentin", "Rosa", "Samir", "Sofia", "Tariq", "Uma", "Yara", "Zoé"];
-const LAST = ["Martin", "Bernard", "García", "Müller", "Smith", "Okafor", "Dubois", "Rossi", "Nguyen", "Kowalski",
-  "Silva", "Haddad", "Jensen", "Moreau", "Tanaka", "Brown", "Fernández", "Lefèvre", "Schmidt", "Johnson"];
+const FIRST = [
+  "Ada",
+  "Amara",
+  "Chloé",
+  "Diego",
+  "Elif",
+  "Farah",
+  "Hugo",
+  "Ines",
+  "Jonas",
+  "Kenji",
+  "Léa",
+  "Lucas",
+  "Maya",
+  "Noah",
+  "Olivia",
+  "Pablo",
+  "Priya",
+  "Quentin",
+  "Rosa",
+  "Samir",
+  "Sofia",
+  "Tariq",
+  "Uma",
+  "Yara",
+  "Zoé",
+];
+const LAST = [
+  "Martin",
+  "Bernard",
+  "García",
+  "Müller",
+  "Smith",
+  "Okafor",
+  "Dubois",
+  "Rossi",
+  "Nguyen",
+  "Kowalski",
+  "Silva",
+  "Haddad",
+  "Jensen",
+  "Moreau",
+  "Tanaka",
+  "Brown",
+  "Fernández",
+  "Lefèvre",
+  "Schmidt",
+  "Johnson",
+];
 const COUNTRIES = [
-  { code: "US", lang: "en", cities: ["Austin", "Chicago", "Seattle"], phone: () => `+1415555${String(rnd.int(100, 199)).padStart(4, "0")}` },
-  { code: "FR", lang: "fr", cities: ["Paris", "Lyon", "Nantes"], phone: () => `+336${rnd.int(10_000_000, 99_999_999)}` },
-  { code: "GB", lang: "en", cities: ["London", "Leeds", "Bristol"], phone: () => `+447700900${rnd.int(100, 999)}` },
-  { code: "ES", lang: "es", cities: ["Madrid", "Sevilla", "Valencia"], phone: () => `+346${rnd.int(10_000_000, 99_999_999)}` },
+  {
+    code: "US",
+    lang: "en",
+    cities: ["Austin", "Chicago", "Seattle"],
+    phone: () => `+1415555${String(rnd.int(100, 199)).padStart(4, "0")}`,
+  },
+  {
+    code: "FR",
+    lang: "fr",
+    cities: ["Paris", "Lyon", "Nantes"],
+    phone: () => `+336${rnd.int(10_000_000, 99_999_999)}`,
+  },
+  {
+    code: "GB",
+    lang: "en",
+    cities: ["London", "Leeds", "Bristol"],
+    phone: () => `+447700900${rnd.int(100, 999)}`,
+  },
+  {
+    code: "ES",
+    lang: "es",
+    cities: ["Madrid", "Sevilla", "Valencia"],
+    phone: () => `+346${rnd.int(10_000_000, 99_999_999)}`,
+  },
 ] as const;
 const SCREENS = ["Home", "Player", "Search", "Library", "Settings"];
 const PAGES = ["Home", "Pricing", "Help: Billing", "Help: Offline mode", "Download"];
-const TRACKS = ["App Opened", "Song Played", "Playlist Created", "Podcast Followed", "Support Article Viewed"];
+const TRACKS = [
+  "App Opened",
+  "Song Played",
+  "Playlist Created",
+  "Podcast Followed",
+  "Support Article Viewed",
+];
 
 let rnd = seeded(1);
 
@@ -50,6 +121,10 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
     );
     events += r.accepted;
   };
+  const socialLater: Array<{
+    userId: string;
+    social: Array<{ kind: "messenger_psid" | "x_handle" | "instagram_id"; value: string }>;
+  }> = [];
 
   for (let i = 0; i < count; i++) {
     const country = rnd.pick(COUNTRIES);
@@ -65,7 +140,10 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
       { type: "page", anonymousId: anon, name: "Pricing", timestamp: at(-1) },
     ];
     if (registered) {
-      const email = `${first}.${last}.${i}@example.com`.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+      const email = `${first}.${last}.${i}@example.com`
+        .normalize("NFKD")
+        .replace(/[\u0300-\u036f]/g, "")
+        .toLowerCase();
       let phone: string | undefined;
       if (rnd.chance(0.6)) {
         try {
@@ -96,25 +174,67 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
       for (let k = rnd.int(4, 30); k > 0; k--) {
         const d = rnd.int(0, span);
         const kind = rnd.int(0, 9);
-        if (kind < 5) batch.push({ type: "track", userId, event: rnd.pick(TRACKS), timestamp: at(d), properties: {} });
+        if (kind < 5)
+          batch.push({ type: "track", userId, event: rnd.pick(TRACKS), timestamp: at(d), properties: {} });
         else if (kind < 8) batch.push({ type: "screen", userId, name: rnd.pick(SCREENS), timestamp: at(d) });
         else batch.push({ type: "page", userId, name: rnd.pick(PAGES), timestamp: at(d) });
       }
-      if (rnd.chance(0.1)) batch.push({ type: "group", userId, groupId: `family-${i % 12}`, traits: { plan: "family" }, timestamp: at(1) });
+      if (rnd.chance(0.1))
+        batch.push({
+          type: "group",
+          userId,
+          groupId: `family-${i % 12}`,
+          traits: { plan: "family" },
+          timestamp: at(1),
+        });
     }
     await send(batch);
     if (registered) {
       const social: Array<{ kind: "messenger_psid" | "x_handle" | "instagram_id"; value: string }> = [];
-      if (rnd.chance(0.2)) social.push({ kind: "messenger_psid", value: String(rnd.int(1_000_000, 9_999_999)) + String(rnd.int(100_000_000, 999_999_999)) });
-      if (rnd.chance(0.15)) social.push({ kind: "x_handle", value: `${first}${last}${i}`.normalize("NFKD").replace(/[^A-Za-z0-9]/g, "").slice(0, 15) });
-      if (rnd.chance(0.1)) social.push({ kind: "instagram_id", value: String(rnd.int(10_000_000, 99_999_999)) });
-      if (social.length > 0) {
-        await identify(db, ws, { identifiers: [{ kind: "user_id", value: userId }, ...social], reason: "demo", defaultCountry: "US" });
-      }
+      if (rnd.chance(0.2))
+        social.push({
+          kind: "messenger_psid",
+          value: String(rnd.int(1_000_000, 9_999_999)) + String(rnd.int(100_000_000, 999_999_999)),
+        });
+      if (rnd.chance(0.15))
+        social.push({
+          kind: "x_handle",
+          value: `${first}${last}${i}`
+            .normalize("NFKD")
+            .replace(/[^A-Za-z0-9]/g, "")
+            .slice(0, 15),
+        });
+      if (rnd.chance(0.1))
+        social.push({ kind: "instagram_id", value: String(rnd.int(10_000_000, 99_999_999)) });
+      if (social.length > 0) socialLater.push({ userId, social });
     }
   }
+  await foldInbox(db, ws);
+  // people who also wrote on social channels: known there by their page-scoped ids and handles
+  for (const { userId, social } of socialLater) {
+    await identify(db, ws, {
+      identifiers: [{ kind: "user_id", value: userId }, ...social],
+      reason: "demo",
+      defaultCountry: "US",
+    });
+  }
   // a shared family tablet: a second account signs in on it, which is recorded, not merged
-  await send([{ type: "identify", anonymousId: "anon-0-shared", userId: "usr_10000", timestamp: new Date(now - day).toISOString() }]);
-  await send([{ type: "identify", anonymousId: "anon-0-shared", userId: "usr_10001", timestamp: new Date(now - day / 2).toISOString() }]);
+  await send([
+    {
+      type: "identify",
+      anonymousId: "anon-0-shared",
+      userId: "usr_10000",
+      timestamp: new Date(now - day).toISOString(),
+    },
+  ]);
+  await send([
+    {
+      type: "identify",
+      anonymousId: "anon-0-shared",
+      userId: "usr_10001",
+      timestamp: new Date(now - day / 2).toISOString(),
+    },
+  ]);
+  await foldInbox(db, ws);
   return { workspace, customers: count, events };
 }

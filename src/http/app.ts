@@ -50,7 +50,10 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({
-      error: { code: "route.not_found", message: `No route for ${request.method} ${request.url.split("?")[0]}.` },
+      error: {
+        code: "route.not_found",
+        message: `No route for ${request.method} ${request.url.split("?")[0]}.`,
+      },
     });
   });
 

@@ -35,12 +35,19 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return {
         status: 400,
-        body: { error: { code: "request.malformed_json", message: `The body is not valid JSON: ${fe.message}` } },
+        body: {
+          error: { code: "request.malformed_json", message: `The body is not valid JSON: ${fe.message}` },
+        },
       };
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return {
         status: 413,
-        body: { error: { code: "request.too_large", message: "The request body is larger than this endpoint accepts." } },
+        body: {
+          error: {
+            code: "request.too_large",
+            message: "The request body is larger than this endpoint accepts.",
+          },
+        },
       };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return {
@@ -58,7 +65,9 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   if (fe.statusCode === 429) {
     return {
       status: 429,
-      body: { error: { code: "request.rate_limited", message: "Too many requests; wait a moment and try again." } },
+      body: {
+        error: { code: "request.rate_limited", message: "Too many requests; wait a moment and try again." },
+      },
     };
   }
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -13,6 +13,9 @@ const exact: Record<string, number> = {
   "request.too_large": 413,
   "request.unsupported_media_type": 415,
   "request.rate_limited": 429,
+  "jobs.dedupe_conflict": 409,
+  // a bus message is built by our own code: too large is our bug, not the client's
+  "realtime.message_too_large": 500,
   // Segment answers 400 to oversized events and batches; its clients drop rather than retry those
   "ingest.event_too_large": 400,
   "ingest.batch_too_large": 400,

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -18,7 +28,9 @@ export const jobs = pgTable(
     payload: jsonb("payload").$type<unknown>().notNull(),
     priority: integer("priority").notNull().default(0),
     runAt: tz("run_at").notNull().defaultNow(),
-    state: text("state", { enum: ["queued", "running", "failed"] }).notNull().default("queued"),
+    state: text("state", { enum: ["queued", "running", "failed"] })
+      .notNull()
+      .default("queued"),
     attempts: integer("attempts").notNull().default(0),
     maxAttempts: integer("max_attempts").notNull().default(10),
     dedupeKey: text("dedupe_key"),
@@ -29,12 +41,8 @@ export const jobs = pgTable(
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [
-    index("jobs_ready_idx")
-      .on(t.queue, t.priority, t.runAt, t.id)
-      .where(sql`${t.state} = 'queued'`),
-    index("jobs_lease_idx")
-      .on(t.queue, t.lockedUntil)
-      .where(sql`${t.state} = 'running'`),
+    index("jobs_ready_idx").on(t.queue, t.priority, t.runAt, t.id).where(sql`${t.state} = 'queued'`),
+    index("jobs_lease_idx").on(t.queue, t.lockedUntil).where(sql`${t.state} = 'running'`),
     uniqueIndex("jobs_dedupe_key")
       .on(t.dedupeKey)
       .where(sql`${t.dedupeKey} IS NOT NULL AND ${t.state} <> 'failed'`),

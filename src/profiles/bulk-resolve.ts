@@ -92,12 +92,20 @@ function planComponents(events: NormalizedEvent[], slow: number[], owner: Map<st
     for (const k of keys) if (!parent.has(k)) parent.set(k, k);
     for (const k of keys.slice(1)) parent.set(find(k), find(keys[0] ?? k));
   }
-  const groups = new Map<string, { events: number[]; ids: Map<string, Identifier>; alias: boolean; first: number }>();
+  const groups = new Map<
+    string,
+    { events: number[]; ids: Map<string, Identifier>; alias: boolean; first: number }
+  >();
   for (const i of slow) {
     const e = events[i];
     if (!e || e.identifiers.length === 0) continue;
     const root = find(identifierKey(e.identifiers[0] as Identifier));
-    const g = groups.get(root) ?? { events: [] as number[], ids: new Map<string, Identifier>(), alias: false, first: e.timestamp.getTime() };
+    const g = groups.get(root) ?? {
+      events: [] as number[],
+      ids: new Map<string, Identifier>(),
+      alias: false,
+      first: e.timestamp.getTime(),
+    };
     g.events.push(i);
     for (const id of e.identifiers) g.ids.set(identifierKey(id), id);
     g.alias ||= e.type === "alias" || e.lookupOnly.length > 0;

@@ -14,7 +14,9 @@ export type Customer = {
   updatedAt: string;
 };
 
-type CustomerRow = Omit<Customer, "identities"> & { identities: Array<{ kind: string; value: string }> | null };
+type CustomerRow = Omit<Customer, "identities"> & {
+  identities: Array<{ kind: string; value: string }> | null;
+};
 
 // last seen is read from the timeline index rather than written on every event, which would
 // make concurrent batches queue on the customer's row
@@ -52,7 +54,11 @@ function requireUuid(id: string, what = "customer id"): void {
  * Reads a customer by id. A merged id answers with its survivor (and `mergedFrom`), so ids
  * handed out before a merge keep working. Another workspace's id is simply not found.
  */
-export async function getCustomer(db: Db, workspaceId: string, id: string): Promise<Customer & { requestedId: string }> {
+export async function getCustomer(
+  db: Db,
+  workspaceId: string,
+  id: string,
+): Promise<Customer & { requestedId: string }> {
   requireUuid(id);
   const [row] = await rows<CustomerRow>(
     db,
@@ -60,7 +66,8 @@ export async function getCustomer(db: Db, workspaceId: string, id: string): Prom
         WHERE c.workspace_id = ${workspaceId} AND c.merged_into IS NULL
           AND c.id = COALESCE((SELECT merged_into FROM customers WHERE workspace_id = ${workspaceId} AND id = ${id}), ${id}::uuid)`,
   );
-  if (!row) throw new AppError("profiles.customer_not_found", "No customer with that id in this workspace.", { id });
+  if (!row)
+    throw new AppError("profiles.customer_not_found", "No customer with that id in this workspace.", { id });
   return { ...presentIso(row), requestedId: id };
 }
 
@@ -101,13 +108,22 @@ function encodeCursor(createdAt: string, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string" && isUuid(v[1])) {
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === "string" &&
+      typeof v[1] === "string" &&
+      isUuid(v[1])
+    ) {
       if (Number.isFinite(Date.parse(v[0]))) return [v[0], v[1]];
     }
   } catch {
     // fall through to the error below
   }
-  throw new AppError("request.invalid_cursor", "The cursor is not one this API returned; start again without it.");
+  throw new AppError(
+    "request.invalid_cursor",
+    "The cursor is not one this API returned; start again without it.",
+  );
 }
 
 /** Lists or searches live customers, newest first, with an opaque cursor for the next page. */
@@ -194,7 +210,11 @@ export async function customerTimeline(
   const items = found.slice(0, page.limit);
   const last = items[items.length - 1];
   return {
-    data: items.map(({ cursorAt: _c, ...e }) => ({ ...e, timestamp: iso(e.timestamp), receivedAt: iso(e.receivedAt) })),
+    data: items.map(({ cursorAt: _c, ...e }) => ({
+      ...e,
+      timestamp: iso(e.timestamp),
+      receivedAt: iso(e.receivedAt),
+    })),
     nextCursor: found.length > page.limit && last ? encodeCursor(last.cursorAt, last.id) : null,
   };
 }
@@ -210,7 +230,11 @@ export type MergeRecord = {
 };
 
 /** Every merge that folded another profile into this customer, newest first. */
-export async function customerMerges(db: Db, workspaceId: string, customerId: string): Promise<MergeRecord[]> {
+export async function customerMerges(
+  db: Db,
+  workspaceId: string,
+  customerId: string,
+): Promise<MergeRecord[]> {
   const customer = await getCustomer(db, workspaceId, customerId);
   const found = await rows<MergeRecord>(
     db,

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
 import { type Db, rows } from "../db/client.ts";
 import { jsonParam } from "../db/sql-lists.ts";
@@ -40,7 +40,8 @@ export const KIND_RANK: Record<IdentityKind, number> = {
 };
 
 // deliberately permissive local part (RFC 5321 allows much); strict enough to catch typos
-const EMAIL_RE = /^[^\s@"<>()[\],;:]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const EMAIL_RE =
+  /^[^\s@"<>()[\],;:]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Lower-cases and trims an email; throws `profiles.invalid_email` when it is not one. */
 export function normalizeEmail(raw: string): string {
@@ -95,7 +96,11 @@ export function identifierKey(id: Identifier): string {
  * Which customer each identifier belongs to now, keyed by `identifierKey`. One statement; the
  * lateral join makes it one primary-key probe per identifier whatever the table's size.
  */
-export async function lookupIdentities(db: Db, workspaceId: string, ids: Iterable<Identifier>): Promise<Map<string, string>> {
+export async function lookupIdentities(
+  db: Db,
+  workspaceId: string,
+  ids: Iterable<Identifier>,
+): Promise<Map<string, string>> {
   const pairs = new Map<string, [string, string]>();
   for (const id of ids) pairs.set(identifierKey(id), [id.kind, id.value]);
   if (pairs.size === 0) return new Map();

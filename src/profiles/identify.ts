@@ -21,7 +21,9 @@ export async function identify(
     defaultCountry: string;
   },
 ): Promise<ResolveResult> {
-  const identifiers = input.identifiers.map((i) => normalizeIdentifier(i.kind, i.value, input.defaultCountry));
+  const identifiers = input.identifiers.map((i) =>
+    normalizeIdentifier(i.kind, i.value, input.defaultCountry),
+  );
   return transactionWithRetry(db, (tx) =>
     resolveInTransaction(tx, workspaceId, {
       identifiers,

@@ -6,7 +6,7 @@ import { uuidv7 } from "../ids.ts";
 import { bulkResolve } from "./bulk-resolve.ts";
 import { identifierKey, lookupIdentities } from "./identifiers.ts";
 import { lockLive } from "./merge.ts";
-import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
+import type { NormalizedEvent } from "./normalize-event.ts";
 import { resolveInTransaction } from "./resolve.ts";
 import { applyTraits } from "./traits.ts";
 
@@ -18,13 +18,26 @@ export type IngestResult = { stored: number; duplicates: number; customerIds: st
  * new identifier or join two customers are resolved one by one first. A `messageId` already
  * stored is skipped, so a replayed batch changes nothing.
  */
-export async function ingestEvents(db: Db, workspaceId: string, batch: NormalizedEvent[]): Promise<IngestResult> {
+export async function ingestEvents(
+  db: Db,
+  workspaceId: string,
+  batch: NormalizedEvent[],
+  /** Runs in the transaction that stores the events (the inbox deletes its rows there). */
+  alsoInTransaction?: (tx: Db) => Promise<void>,
+): Promise<IngestResult> {
   const unique = new Map<string, NormalizedEvent>();
   for (const e of batch) if (!unique.has(e.messageId)) unique.set(e.messageId, e);
   const todo = [...unique.values()];
-  if (todo.length === 0) return { stored: 0, duplicates: batch.length, customerIds: [] };
+  if (todo.length === 0) {
+    if (alsoInTransaction) await db.transaction(alsoInTransaction);
+    return { stored: 0, duplicates: batch.length, customerIds: [] };
+  }
 
-  const owner = await lookupIdentities(db, workspaceId, todo.flatMap((e) => e.identifiers));
+  const owner = await lookupIdentities(
+    db,
+    workspaceId,
+    todo.flatMap((e) => e.identifiers),
+  );
   const redirect = new Map<string, string>();
   const follow = (id: string) => redirect.get(id) ?? id;
   const assigned: string[] = [];
@@ -37,7 +50,8 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
     return !owners.has(undefined) && owners.size === 1 && e.type !== "alias";
   };
   const slow = todo.flatMap((e, i) => (isKnown(e) ? [] : [i]));
-  const bulk = slow.length > 0 ? await bulkResolve(db, workspaceId, todo, slow, owner) : new Map<number, string>();
+  const bulk =
+    slow.length > 0 ? await bulkResolve(db, workspaceId, todo, slow, owner) : new Map<number, string>();
 
   for (const [i, e] of todo.entries()) {
     const inBulk = bulk.get(i);
@@ -119,6 +133,7 @@ export async function ingestEvents(db: Db, workspaceId: string, batch: Normalize
           : [],
       ),
     );
+    await alsoInTransaction?.(tx);
     return {
       stored: stored.size,
       duplicates: batch.length - stored.size,
@@ -135,19 +150,27 @@ async function applyCustomerTraits(
 ): Promise<void> {
   if (calls.length === 0) return;
   const ids = [...new Set(calls.map((c) => c.customerId))].sort();
-  const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
+  const current = await rows<{
+    id: string;
+    traits: Record<string, unknown>;
+    traitTimes: Record<string, string>;
+  }>(
     tx,
     sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM customers WHERE workspace_id = ${workspaceId}
         AND id = ANY(${uuidList(ids)}) ORDER BY id FOR NO KEY UPDATE`,
   );
-  const state = new Map(current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]));
+  const state = new Map(
+    current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]),
+  );
   for (const call of calls) {
     const s = state.get(call.customerId);
     if (!s) continue;
     const next = applyTraits(s, call.traits, call.at);
     state.set(call.customerId, { ...next, changed: s.changed || next.changed });
   }
-  const payload = [...state].filter(([, s]) => s.changed).map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
+  const payload = [...state]
+    .filter(([, s]) => s.changed)
+    .map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
   if (payload.length === 0) return;
   await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id uuid, traits jsonb, trait_times jsonb)
@@ -162,7 +185,11 @@ async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Pro
   const ids = [...new Set(calls.map((c) => c.groupId))].sort();
   await tx.execute(sql`INSERT INTO groups (workspace_id, id)
     SELECT ${workspaceId}, g FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS g ON CONFLICT DO NOTHING`);
-  const current = await rows<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string> }>(
+  const current = await rows<{
+    id: string;
+    traits: Record<string, unknown>;
+    traitTimes: Record<string, string>;
+  }>(
     tx,
     sql`SELECT id, traits, trait_times AS "traitTimes" FROM groups WHERE workspace_id = ${workspaceId}
         AND id = ANY(${textList(ids)}) ORDER BY id FOR UPDATE`,
@@ -180,53 +207,4 @@ async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Pro
   await tx.execute(sql`INSERT INTO group_memberships (workspace_id, group_id, customer_id)
     SELECT ${workspaceId}, x->>0, (x->>1)::uuid FROM jsonb_array_elements(${`[${members.join(",")}]`}::jsonb) AS x
     ON CONFLICT DO NOTHING`);
-}
-
-export type AcceptContext = { receivedAt: Date; batchSentAt?: Date | undefined; defaultCountry: string };
-
-export type AcceptResult = {
-  accepted: number;
-  duplicates: number;
-  rejected: Array<{ index: number; messageId: string | null; code: string; message: string }>;
-};
-
-/**
- * Validates raw Segment events, stores the valid ones and says which were rejected and why:
- * one bad event never costs the rest of its batch.
- */
-export async function acceptEvents(
-  db: Db,
-  workspaceId: string,
-  raws: unknown[],
-  ctx: AcceptContext,
-): Promise<AcceptResult> {
-  const previousIds = raws.flatMap((r) =>
-    typeof r === "object" && r !== null && "type" in r && r.type === "alias" && "previousId" in r
-      ? [String(r.previousId)]
-      : [],
-  );
-  const knownUsers = new Set<string>();
-  if (previousIds.length > 0) {
-    const found = await rows<{ value: string }>(
-      db,
-      sql`SELECT value FROM identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
-          AND value = ANY(${textList(previousIds)})`,
-    );
-    for (const f of found) knownUsers.add(f.value);
-  }
-  const rejected: AcceptResult["rejected"] = [];
-  const valid: NormalizedEvent[] = [];
-  for (const [index, raw] of raws.entries()) {
-    const r = normalizeEvent(raw, { ...ctx, isKnownUserId: (v) => knownUsers.has(v) });
-    if (r.ok) valid.push(r.event);
-    else {
-      const messageId =
-        typeof raw === "object" && raw !== null && "messageId" in raw && typeof raw.messageId === "string"
-          ? raw.messageId
-          : null;
-      rejected.push({ index, messageId, code: r.code, message: r.message });
-    }
-  }
-  const result = await ingestEvents(db, workspaceId, valid);
-  return { accepted: result.stored, duplicates: result.duplicates, rejected };
 }

@@ -89,7 +89,8 @@ export async function lockLive(
   const live = new Map<string, LockedCustomer>();
   let pending = [...new Set(ids)];
   for (let round = 0; pending.length > 0; round++) {
-    if (round > 5) throw new AppError("profiles.merge_busy", "The customer changed too often while being read; retry.");
+    if (round > 5)
+      throw new AppError("profiles.merge_busy", "The customer changed too often while being read; retry.");
     const locked = await lockCustomers(tx, workspaceId, pending, mode);
     const next: string[] = [];
     for (const id of pending) {
@@ -124,13 +125,21 @@ export async function mergeInto(
 ): Promise<LockedCustomer> {
   const s = survivor.id;
   const l = loser.id;
-  await tx.execute(sql`UPDATE identities SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`);
-  await tx.execute(sql`UPDATE events SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`);
+  await tx.execute(
+    sql`UPDATE identities SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`,
+  );
+  await tx.execute(
+    sql`UPDATE events SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`,
+  );
   await tx.execute(sql`INSERT INTO group_memberships (workspace_id, group_id, customer_id, created_at)
     SELECT workspace_id, group_id, ${s}, created_at FROM group_memberships
     WHERE workspace_id = ${workspaceId} AND customer_id = ${l} ON CONFLICT DO NOTHING`);
-  await tx.execute(sql`DELETE FROM group_memberships WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`);
-  await tx.execute(sql`UPDATE identity_conflicts SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`);
+  await tx.execute(
+    sql`DELETE FROM group_memberships WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`,
+  );
+  await tx.execute(
+    sql`UPDATE identity_conflicts SET customer_id = ${s} WHERE workspace_id = ${workspaceId} AND customer_id = ${l}`,
+  );
   await tx.execute(
     sql`UPDATE identity_conflicts SET other_customer_id = ${s} WHERE workspace_id = ${workspaceId} AND other_customer_id = ${l}`,
   );
@@ -175,7 +184,8 @@ export async function mergeCustomers(
   alsoInTransaction?: (tx: Db, merged: { survivorId: string; mergedId: string }) => Promise<void>,
 ): Promise<{ survivorId: string; mergedId: string }> {
   for (const id of [input.survivorId, input.mergedId]) {
-    if (!isUuid(id)) throw new AppError("profiles.invalid_id", `"${id}" is not a customer id (a UUID).`, { id });
+    if (!isUuid(id))
+      throw new AppError("profiles.invalid_id", `"${id}" is not a customer id (a UUID).`, { id });
   }
   return transactionWithRetry(db, async (tx) => {
     const { liveOf, live } = await lockLive(tx, workspaceId, [input.survivorId, input.mergedId]);

@@ -1,4 +1,4 @@
-import { MAX_EVENT_BYTES, SegmentEvent, type EventType } from "../contracts/segment.ts";
+import { type EventType, MAX_EVENT_BYTES, SegmentEvent } from "../contracts/segment.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import { type Identifier, normalizeIdentifier } from "./identifiers.ts";
@@ -33,7 +33,9 @@ export type NormalizeContext = {
   isKnownUserId?: (value: string) => boolean;
 };
 
-export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; code: string; message: string };
+export type NormalizeResult =
+  | { ok: true; event: NormalizedEvent }
+  | { ok: false; code: string; message: string };
 
 /**
  * Validates one raw Segment event and turns it into what we store. Timestamps are corrected
@@ -42,7 +44,11 @@ export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false
 export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeResult {
   const bytes = Buffer.byteLength(JSON.stringify(raw) ?? "", "utf8");
   if (bytes > MAX_EVENT_BYTES) {
-    return { ok: false, code: "ingest.event_too_large", message: `An event may be at most 32 KB; this one is ${Math.ceil(bytes / 1024)} KB.` };
+    return {
+      ok: false,
+      code: "ingest.event_too_large",
+      message: `An event may be at most 32 KB; this one is ${Math.ceil(bytes / 1024)} KB.`,
+    };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, code: "ingest.invalid_event", message: "Each event must be a JSON object." };
@@ -77,13 +83,15 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
       const email = traits.email;
       const phone = traits.phone;
       if (email !== undefined && email !== null) {
-        if (typeof email !== "string") throw new AppError("profiles.invalid_email", "traits.email must be a string.");
+        if (typeof email !== "string")
+          throw new AppError("profiles.invalid_email", "traits.email must be a string.");
         const n = normalizeIdentifier("email", email, country);
         identifiers.push(n);
         traits = { ...traits, email: n.value };
       }
       if (phone !== undefined && phone !== null) {
-        if (typeof phone !== "string") throw new AppError("profiles.invalid_phone", "traits.phone must be a string.");
+        if (typeof phone !== "string")
+          throw new AppError("profiles.invalid_phone", "traits.phone must be a string.");
         const n = normalizeIdentifier("phone", phone, country);
         identifiers.push(n);
         traits = { ...traits, phone: n.value };

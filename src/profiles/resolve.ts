@@ -41,7 +41,11 @@ type Candidate = { id: Identifier; customerId: string };
  * the same identifier, so two concurrent identifies of one new email create one customer;
  * customer rows are then locked in id order before anything moves.
  */
-export async function resolveInTransaction(tx: Db, workspaceId: string, input: ResolveInput): Promise<ResolveResult> {
+export async function resolveInTransaction(
+  tx: Db,
+  workspaceId: string,
+  input: ResolveInput,
+): Promise<ResolveResult> {
   const own = dedupe(input.identifiers);
   const lookups = dedupe(input.lookupOnly ?? []);
   const all = dedupe([...own, ...lookups]);
@@ -122,7 +126,9 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
 
   // only the holder of the primary user id can hold one, so a survivor without one may take it
   const survivorUid = uidOf.get(survivor.id);
-  const attach = fresh.filter((i) => i.kind !== "user_id" || (survivorUid === undefined && i.value === primaryUid));
+  const attach = fresh.filter(
+    (i) => i.kind !== "user_id" || (survivorUid === undefined && i.value === primaryUid),
+  );
   if (attach.length > 0) {
     const values = attach.map((i) => [i.kind, i.value]);
     await tx.execute(sql`INSERT INTO identities (workspace_id, kind, value, customer_id)
@@ -131,7 +137,11 @@ export async function resolveInTransaction(tx: Db, workspaceId: string, input: R
 
   const at = input.at.getTime();
   let changed = merged.length > 0 || at < survivor.firstSeenAt || at > survivor.lastSeenAt;
-  survivor = { ...survivor, firstSeenAt: Math.min(survivor.firstSeenAt, at), lastSeenAt: Math.max(survivor.lastSeenAt, at) };
+  survivor = {
+    ...survivor,
+    firstSeenAt: Math.min(survivor.firstSeenAt, at),
+    lastSeenAt: Math.max(survivor.lastSeenAt, at),
+  };
   if (input.traits) {
     const next = applyTraits({ traits: survivor.traits, times: survivor.traitTimes }, input.traits, input.at);
     survivor = { ...survivor, traits: next.traits, traitTimes: next.times };
@@ -147,10 +157,17 @@ function dedupe(ids: Identifier[]): Identifier[] {
   return [...seen.values()];
 }
 
-async function createCustomer(tx: Db, workspaceId: string, input: ResolveInput, attach: Identifier[]): Promise<string> {
+async function createCustomer(
+  tx: Db,
+  workspaceId: string,
+  input: ResolveInput,
+  attach: Identifier[],
+): Promise<string> {
   const id = uuidv7();
   const seen = input.at.getTime() / 1000;
-  const t = input.traits ? applyTraits({ traits: {}, times: {} }, input.traits, input.at) : { traits: {}, times: {} };
+  const t = input.traits
+    ? applyTraits({ traits: {}, times: {} }, input.traits, input.at)
+    : { traits: {}, times: {} };
   await tx.execute(sql`WITH c AS (
       INSERT INTO customers (workspace_id, id, traits, trait_times, first_seen_at, last_seen_at)
       VALUES (${workspaceId}, ${id}, ${JSON.stringify(t.traits)}::jsonb, ${JSON.stringify(t.times)}::jsonb,

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 const tz = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -146,4 +156,25 @@ export const groupMemberships = pgTable(
     primaryKey({ columns: [t.workspaceId, t.groupId, t.customerId] }),
     index("group_memberships_customer_idx").on(t.workspaceId, t.customerId),
   ],
+);
+
+/**
+ * Accepted ingestion batches waiting to be resolved into customers and events: the HTTP
+ * request writes one row (and its job) and answers; workers fold many rows at a time into
+ * the events table, deleting them in the same transaction.
+ */
+export const ingestBatches = pgTable(
+  "ingest_batches",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    id: uuid("id").notNull(),
+    events: jsonb("events").$type<unknown[]>().notNull(),
+    eventCount: integer("event_count").notNull(),
+    receivedAt: tz("received_at").notNull(),
+    sentAt: tz("sent_at"),
+    /** While set and in the future, a worker is folding this batch in. */
+    claimedUntil: tz("claimed_until"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.id] })],
 );

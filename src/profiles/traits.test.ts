@@ -19,9 +19,17 @@ describe("applyTraits", () => {
   });
 
   it("removes a trait on null, unless a newer value is held", () => {
-    const s = applyTraits({ traits: { a: 1 }, times: { a: "2026-01-02T00:00:00.000Z" } }, { a: null }, t("3"));
+    const s = applyTraits(
+      { traits: { a: 1 }, times: { a: "2026-01-02T00:00:00.000Z" } },
+      { a: null },
+      t("3"),
+    );
     expect(s.traits).toEqual({});
-    const kept = applyTraits({ traits: { a: 1 }, times: { a: "2026-01-05T00:00:00.000Z" } }, { a: null }, t("3"));
+    const kept = applyTraits(
+      { traits: { a: 1 }, times: { a: "2026-01-05T00:00:00.000Z" } },
+      { a: null },
+      t("3"),
+    );
     expect(kept.traits).toEqual({ a: 1 });
   });
 
@@ -43,7 +51,10 @@ describe("applyTraits", () => {
 describe("combineTraits", () => {
   it("keeps the newer value of each key", () => {
     const a = { traits: { plan: "free", city: "Paris" }, times: { plan: "2026-01-01", city: "2026-01-09" } };
-    const b = { traits: { plan: "pro", city: "Lyon", vip: true }, times: { plan: "2026-01-05", city: "2026-01-02" } };
+    const b = {
+      traits: { plan: "pro", city: "Lyon", vip: true },
+      times: { plan: "2026-01-05", city: "2026-01-02" },
+    };
     expect(combineTraits(a, b).traits).toEqual({ plan: "pro", city: "Paris", vip: true });
   });
 });

@@ -7,7 +7,11 @@ export type TraitState = { traits: Traits; times: TraitTimes };
  * key). A key is written only if no newer value is already held, so a late, older event never
  * overwrites a newer one; `null` removes a trait, under the same rule.
  */
-export function applyTraits(state: TraitState, incoming: Traits, at: Date): TraitState & { changed: boolean } {
+export function applyTraits(
+  state: TraitState,
+  incoming: Traits,
+  at: Date,
+): TraitState & { changed: boolean } {
   const traits: Traits = { ...state.traits };
   const times: TraitTimes = { ...state.times };
   const iso = at.toISOString();

@@ -180,6 +180,18 @@ CREATE TABLE "identity_conflicts" (
 	CONSTRAINT "identity_conflicts_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "ingest_batches" (
+	"workspace_id" uuid NOT NULL,
+	"id" uuid NOT NULL,
+	"events" jsonb NOT NULL,
+	"event_count" integer NOT NULL,
+	"received_at" timestamp with time zone NOT NULL,
+	"sent_at" timestamp with time zone,
+	"claimed_until" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "ingest_batches_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
 CREATE INDEX "jobs_ready_idx" ON "jobs" USING btree ("queue","priority","run_at","id") WHERE "jobs"."state" = 'queued';--> statement-breakpoint
 CREATE INDEX "jobs_lease_idx" ON "jobs" USING btree ("queue","locked_until") WHERE "jobs"."state" = 'running';--> statement-breakpoint
 CREATE UNIQUE INDEX "jobs_dedupe_key" ON "jobs" USING btree ("dedupe_key") WHERE "jobs"."dedupe_key" IS NOT NULL AND "jobs"."state" <> 'failed';--> statement-breakpoint

@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ConflictRecord, Customer, Identity, Limit, MergeRecord, Page, TimelineEvent } from "../../contracts/customers.ts";
+import {
+  ConflictRecord,
+  Customer,
+  Identity,
+  Limit,
+  MergeRecord,
+  Page,
+  TimelineEvent,
+} from "../../contracts/customers.ts";
 import { AppError } from "../../errors.ts";
+import { recordAudit } from "../../platform/audit.ts";
 import {
   customerMerges,
   customerTimeline,
@@ -9,11 +18,12 @@ import {
   listConflicts,
   listCustomers,
 } from "../../profiles/customers.ts";
-import { recordAudit } from "../../platform/audit.ts";
 import { mergeCustomers } from "../../profiles/merge.ts";
 import { requireAuth } from "../auth.ts";
 
-const IdParams = z.object({ id: z.string().describe("A customer id; a merged id answers with its survivor.") });
+const IdParams = z.object({
+  id: z.string().describe("A customer id; a merged id answers with its survivor."),
+});
 const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const tags = ["customers"];
 
@@ -24,7 +34,10 @@ function parseTraitFilters(raw: string | string[] | undefined): Record<string, s
   for (const item of Array.isArray(raw) ? raw : [raw]) {
     const at = item.indexOf(":");
     if (at < 1) {
-      throw new AppError("request.invalid", `trait filter "${item}" must be written key:value, e.g. trait=plan:pro.`);
+      throw new AppError(
+        "request.invalid",
+        `trait filter "${item}" must be written key:value, e.g. trait=plan:pro.`,
+      );
     }
     out[item.slice(0, at)] = item.slice(at + 1);
   }
@@ -41,13 +54,17 @@ export const customerRoutes: FastifyPluginAsyncZod = async (app) => {
         tags,
         security,
         summary: "List or search customers",
-        description: "Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.",
+        description:
+          "Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.",
         querystring: z.object({
           email: z.string().optional(),
           phone: z.string().optional(),
           userId: z.string().optional(),
           name: z.string().min(1).optional().describe("Part of a name or email, any case."),
-          trait: z.union([z.string(), z.array(z.string())]).optional().describe("key:value, repeatable."),
+          trait: z
+            .union([z.string(), z.array(z.string())])
+            .optional()
+            .describe("key:value, repeatable."),
           limit: Limit,
           cursor: z.string().optional(),
         }),
@@ -94,7 +111,13 @@ export const customerRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/api/v1/customers/:id/identities",
     {
-      schema: { tags, security, summary: "A customer's identities", params: IdParams, response: { 200: z.object({ data: z.array(Identity) }) } },
+      schema: {
+        tags,
+        security,
+        summary: "A customer's identities",
+        params: IdParams,
+        response: { 200: z.object({ data: z.array(Identity) }) },
+      },
     },
     async (request) => {
       const p = await requireAuth(request);

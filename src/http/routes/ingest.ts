@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { IngestResponse, MAX_BATCH_BYTES, MAX_EVENT_BYTES, Timestamp } from "../../contracts/segment.ts";
 import { AppError } from "../../errors.ts";
-import { acceptEvents } from "../../profiles/ingest.ts";
-import { toErrorResponse } from "../error-response.ts";
+import { acceptEvents } from "../../profiles/inbox.ts";
 import { requireWriteKey } from "../auth.ts";
+import { toErrorResponse } from "../error-response.ts";
 
 const SINGLE = ["identify", "track", "page", "screen", "group", "alias"] as const;
 
@@ -16,7 +16,10 @@ const EventBody = z
 const BatchBody = z.object({
   batch: z.array(z.unknown()).describe("Segment events, each with its `type`."),
   sentAt: z.string().optional().describe("When the client sent the batch; used to correct its clock."),
-  context: z.record(z.string(), z.unknown()).optional().describe("Context applied to every event of the batch."),
+  context: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("Context applied to every event of the batch."),
   writeKey: z.string().optional(),
 });
 
@@ -25,7 +28,10 @@ function parseSentAt(value: unknown): Date | undefined {
   if (value === undefined || value === null) return undefined;
   const parsed = Timestamp.safeParse(value);
   if (!parsed.success) {
-    throw new AppError("ingest.invalid_timestamp", "sentAt must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z.");
+    throw new AppError(
+      "ingest.invalid_timestamp",
+      "sentAt must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z.",
+    );
   }
   return parsed.data;
 }
@@ -53,7 +59,10 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
       const batch = request.url.startsWith("/v1/batch");
       reply.status(400).send({
         error: batch
-          ? { code: "ingest.batch_too_large", message: "A batch may be at most 500 KB; send fewer events per request." }
+          ? {
+              code: "ingest.batch_too_large",
+              message: "A batch may be at most 500 KB; send fewer events per request.",
+            }
           : { code: "ingest.event_too_large", message: "An event may be at most 32 KB." },
       });
       return;
@@ -131,7 +140,13 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
       const events = context
         ? batch.map((e) =>
             typeof e === "object" && e !== null && !Array.isArray(e)
-              ? { ...e, context: { ...context, ...("context" in e && typeof e.context === "object" ? e.context : {}) } }
+              ? {
+                  ...e,
+                  context: {
+                    ...context,
+                    ...("context" in e && typeof e.context === "object" ? e.context : {}),
+                  },
+                }
               : e,
           )
         : batch;

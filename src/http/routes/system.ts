@@ -6,7 +6,12 @@ export const systemRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/health",
-    { schema: { tags: ["system"], response: { 200: z.object({ status: z.literal("ok"), database: z.string() }) } } },
+    {
+      schema: {
+        tags: ["system"],
+        response: { 200: z.object({ status: z.literal("ok"), database: z.string() }) },
+      },
+    },
     async () => ({ status: "ok" as const, database: app.ctx.database.kind }),
   );
 };

@@ -1,0 +1,160 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { type Db, rows } from "../db/client.ts";
+import { textList } from "../db/sql-lists.ts";
+import { uuidv7 } from "../ids.ts";
+import { defineTask, enqueue } from "../jobs/index.ts";
+import { ingestEvents } from "./ingest.ts";
+import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
+
+export type AcceptContext = { receivedAt: Date; batchSentAt?: Date | undefined; defaultCountry: string };
+
+export type AcceptResult = {
+  /** Valid events, durably queued to be stored (a replayed `messageId` is then stored once). */
+  accepted: number;
+  rejected: Array<{ index: number; messageId: string | null; code: string; message: string }>;
+};
+
+const INGEST_QUEUE = "ingest";
+// about 2,000 events per fold: big enough to amortise each statement, small enough to stay short
+const ROWS_PER_FOLD = 20;
+const CLAIM_SECONDS = 120;
+
+/** Folds a workspace's queued batches into customers and events (see `foldInbox`). */
+export const ingestTask = defineTask({
+  name: "profiles.ingest",
+  queue: INGEST_QUEUE,
+  schema: z.object({ workspaceId: z.uuid() }),
+  maxAttempts: 25,
+  handler: async (payload, job) => {
+    await foldInbox(job.db, payload.workspaceId, { signal: job.signal });
+  },
+});
+
+/**
+ * Validates raw Segment events and queues the valid ones, answering which were rejected and
+ * why: one bad event never costs the rest of its batch. The queued batch and the job that
+ * folds it in are written in one transaction, so an accepted event is never lost.
+ */
+export async function acceptEvents(
+  db: Db,
+  workspaceId: string,
+  raws: unknown[],
+  ctx: AcceptContext,
+): Promise<AcceptResult> {
+  const rejected: AcceptResult["rejected"] = [];
+  const valid: unknown[] = [];
+  for (const [index, raw] of raws.entries()) {
+    const r = normalizeEvent(raw, ctx);
+    // identify traits are kept normalised (E.164 phones), so folding needs no country
+    if (r.ok)
+      valid.push(
+        r.event.type === "identify" && typeof raw === "object" ? { ...raw, traits: r.event.traits } : raw,
+      );
+    else {
+      const messageId =
+        typeof raw === "object" && raw !== null && "messageId" in raw && typeof raw.messageId === "string"
+          ? raw.messageId
+          : null;
+      rejected.push({ index, messageId, code: r.code, message: r.message });
+    }
+  }
+  if (valid.length > 0) {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
+        VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(valid)}::jsonb, ${valid.length},
+          ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
+      await enqueue(tx, { task: ingestTask, payload: { workspaceId }, workspaceId });
+    });
+  }
+  return { accepted: valid.length, rejected };
+}
+
+type Claimed = { id: string; events: unknown[]; receivedAt: string; sentAt: string | null };
+
+/**
+ * Folds queued batches of one workspace into customers and events, oldest first, many
+ * batches per transaction, until none is left. Several folders may run at once: each claims
+ * its own rows (SKIP LOCKED, with an expiring claim, so a crashed folder's rows come back).
+ * The events are stored and the rows deleted in one transaction; a fold that dies midway is
+ * redone, and a `messageId` already stored is skipped.
+ */
+export async function foldInbox(
+  db: Db,
+  workspaceId: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ batches: number; stored: number; duplicates: number }> {
+  const total = { batches: 0, stored: 0, duplicates: 0 };
+  for (;;) {
+    if (opts.signal?.aborted) return total;
+    const claimed = await rows<Claimed>(
+      db,
+      sql`UPDATE ingest_batches SET claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
+          WHERE workspace_id = ${workspaceId} AND id IN (
+            SELECT id FROM ingest_batches WHERE workspace_id = ${workspaceId}
+              AND (claimed_until IS NULL OR claimed_until < now())
+            ORDER BY id LIMIT ${ROWS_PER_FOLD} FOR UPDATE SKIP LOCKED)
+          RETURNING id::text AS id, events, to_json(received_at)#>>'{}' AS "receivedAt",
+            to_json(sent_at)#>>'{}' AS "sentAt"`,
+    );
+    if (claimed.length === 0) return total;
+    claimed.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const events = await normalizeClaimed(db, workspaceId, claimed);
+    const ids = claimed.map((c) => c.id);
+    const r = await ingestEvents(db, workspaceId, events, async (tx) => {
+      await tx.execute(
+        sql`DELETE FROM ingest_batches WHERE workspace_id = ${workspaceId} AND id = ANY(${textList(ids)}::uuid[])`,
+      );
+    });
+    total.batches += claimed.length;
+    total.stored += r.stored;
+    total.duplicates += r.duplicates;
+  }
+}
+
+/** Normalises claimed events again (a pure step), now with what the database says of alias ids. */
+async function normalizeClaimed(db: Db, workspaceId: string, claimed: Claimed[]): Promise<NormalizedEvent[]> {
+  const previousIds = claimed.flatMap((c) =>
+    c.events.flatMap((r) =>
+      typeof r === "object" && r !== null && "type" in r && r.type === "alias" && "previousId" in r
+        ? [String(r.previousId)]
+        : [],
+    ),
+  );
+  const knownUsers = new Set<string>();
+  if (previousIds.length > 0) {
+    const found = await rows<{ value: string }>(
+      db,
+      sql`SELECT value FROM identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
+          AND value = ANY(${textList(previousIds)})`,
+    );
+    for (const f of found) knownUsers.add(f.value);
+  }
+  const out: NormalizedEvent[] = [];
+  for (const c of claimed) {
+    const ctx = {
+      receivedAt: new Date(c.receivedAt),
+      batchSentAt: c.sentAt ? new Date(c.sentAt) : undefined,
+      // phones were normalised to E.164 when accepted, so the country no longer matters
+      defaultCountry: "US",
+      isKnownUserId: (v: string) => knownUsers.has(v),
+    };
+    for (const raw of c.events) {
+      const r = normalizeEvent(raw, ctx);
+      // validated when accepted; the same pure function cannot refuse it now
+      if (r.ok) out.push(r.event);
+    }
+  }
+  return out;
+}
+
+/** Folds every workspace's queued batches now (tests, the demo loader, and a drained shutdown). */
+export async function foldAllInboxes(db: Db): Promise<number> {
+  const pending = await rows<{ w: string }>(
+    db,
+    sql`SELECT DISTINCT workspace_id::text AS w FROM ingest_batches`,
+  );
+  let stored = 0;
+  for (const { w } of pending) stored += (await foldInbox(db, w)).stored;
+  return stored;
+}
