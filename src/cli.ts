@@ -2,14 +2,29 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { DataDirLockedError } from "./db/lockfile.ts";
-import { seedDemo } from "./demo/seed.ts";
+import { openMigrated } from "./db/open.ts";
 import { isAppError } from "./errors.ts";
-import { createAuditedApiKey } from "./platform/api-key-admin.ts";
-import { createApiKey } from "./platform/api-keys.ts";
-import { bootstrap, createSignInLink, DEFAULT_ADMIN_EMAIL } from "./platform/bootstrap.ts";
-import { createUser } from "./platform/users.ts";
-import { getWorkspaceBySlug } from "./platform/workspaces.ts";
-import { createLogger, migrateConfigured, openConfiguredDatabase, type Role, startRoles } from "./server.ts";
+import type { Role } from "./server.ts";
+
+// the rest loads while the database opens: start-up time is the slower of the two, not the sum
+const modules = () =>
+  Promise.all([
+    import("./server.ts"),
+    import("./platform/bootstrap.ts"),
+    import("./platform/api-key-admin.ts"),
+    import("./platform/api-keys.ts"),
+    import("./platform/users.ts"),
+    import("./platform/workspaces.ts"),
+    import("./demo/seed.ts"),
+  ]).then(([server, bootstrap, keyAdmin, apiKeys, users, workspaces, demo]) => ({
+    ...server,
+    ...bootstrap,
+    ...keyAdmin,
+    ...apiKeys,
+    ...users,
+    ...workspaces,
+    ...demo,
+  }));
 
 const started = performance.now();
 
@@ -17,18 +32,6 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port is 0-65535");
   return n;
-}
-
-/** Opens and migrates the configured database, for commands that need one. */
-async function openReady(config: Config): Promise<Database> {
-  const database = await openConfiguredDatabase(config);
-  try {
-    await migrateConfigured(config, database);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
-  return database;
 }
 
 async function start(opts: { role: Role; demo: boolean; port?: number }): Promise<void> {
@@ -40,16 +43,16 @@ async function start(opts: { role: Role; demo: boolean; port?: number }): Promis
         "On the embedded database one `rapport start` runs the API, the worker and the scheduler together.",
     );
   }
-  const logger = createLogger(config);
-  const database = await openReady(config);
-  const boot = await bootstrap(database.db, config);
+  const [database, m] = await Promise.all([openMigrated(config), modules()]);
+  const logger = m.createLogger(config);
+  const boot = await m.bootstrap(database.db, config);
   if (boot.ownerCreated && boot.owner) {
     console.log(`\nWorkspace "${boot.workspace.name}" is ready; its owner is ${boot.owner.email}.`);
     if (boot.signInUrl) console.log(`Sign in once with this link (valid 24 hours):\n  ${boot.signInUrl}\n`);
     else console.log("Sign in with RAPPORT_ADMIN_EMAIL and RAPPORT_ADMIN_PASSWORD.\n");
   }
   if (opts.demo) await loadDemo(database, config, boot.owner?.email);
-  const running = await startRoles({ config, database, logger }, opts.role);
+  const running = await m.startRoles({ config, database, logger }, opts.role);
   const ms = Math.round(performance.now() - started);
   const where = running.url ? ` on ${config.publicUrl}` : "";
   logger.info(
@@ -68,6 +71,7 @@ async function start(opts: { role: Role; demo: boolean; port?: number }): Promis
 
 /** Loads the demo workspace and gives the owner a way in: a sign-in link of its own. */
 async function loadDemo(database: Database, config: Config, ownerEmail: string | undefined): Promise<void> {
+  const { seedDemo, createApiKey, createUser, createSignInLink, DEFAULT_ADMIN_EMAIL } = await modules();
   try {
     const t = performance.now();
     const r = await seedDemo(database.db);
@@ -120,7 +124,7 @@ program
   .command("migrate")
   .description("apply pending database migrations")
   .action(async () => {
-    const database = await openReady(loadConfig());
+    const database = await openMigrated(loadConfig());
     await database.close();
     console.log(`Migrations applied (${database.kind}).`);
   });
@@ -130,7 +134,7 @@ program
   .description("load the demo workspace into the configured database")
   .action(async () => {
     const config = loadConfig();
-    const database = await openReady(config);
+    const database = await openMigrated(config);
     try {
       await loadDemo(database, config, undefined);
     } finally {
@@ -150,7 +154,10 @@ keys
   )
   .option("--name <name>", "a name to tell keys apart")
   .action(async (opts: { workspace: string; kind: "write" | "secret"; name?: string }) => {
-    const database = await openReady(loadConfig());
+    const [database, { getWorkspaceBySlug, createAuditedApiKey }] = await Promise.all([
+      openMigrated(loadConfig()),
+      modules(),
+    ]);
     try {
       const ws = await getWorkspaceBySlug(database.db, opts.workspace);
       if (!ws) throw new ConfigError(`No workspace with slug "${opts.workspace}".`);

@@ -1,30 +1,11 @@
 import pino, { type Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
-import { type Database, migrate, openDatabase } from "./db/client.ts";
-import { type App, buildApp } from "./http/app.ts";
+import type { App } from "./http/app.ts";
 import { createScheduler, createWorker, type Scheduler, type Worker } from "./jobs/index.ts";
 import { allSchedules, allTasks, queueConcurrency } from "./tasks.ts";
 
 export type Role = "all" | "api" | "worker";
-
-/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
-export async function openConfiguredDatabase(config: Config, applicationName = "rapport"): Promise<Database> {
-  if (config.databaseUrl) {
-    return openDatabase({
-      kind: "postgres",
-      url: config.databaseUrl,
-      poolSize: config.poolSize,
-      applicationName,
-    });
-  }
-  return openDatabase({ kind: "pglite", dataDir: config.dataDir });
-}
-
-/** Applies pending migrations on whichever database is configured. */
-export async function migrateConfigured(config: Config, database: Database): Promise<void> {
-  await migrate(database, config.databaseUrl);
-}
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: "rapport" } });
@@ -48,6 +29,7 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
   let worker: Worker | undefined;
   let scheduler: Scheduler | undefined;
   if (role === "all" || role === "api") {
+    const { buildApp } = await import("./http/app.ts");
     app = await buildApp(ctx);
     url = await app.listen({ port: ctx.config.port, host: ctx.config.host });
   }
