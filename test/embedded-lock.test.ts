@@ -1,14 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataDirLockedError, lockDataDir } from "../src/db/lockfile.ts";
+import { cli, killChildren } from "./support/cli.ts";
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) c.kill("SIGKILL");
+  killChildren();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -16,32 +15,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), "rapport-lock-"));
   dirs.push(d);
   return d;
-}
-
-/** Runs the CLI as a user would, collecting its output. */
-function cli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-    env: { ...process.env, DATABASE_URL: "", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += String(d);
-  });
-  child.stderr?.on("data", (d) => {
-    out += String(d);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const output = () => out;
-  const waitFor = async (text: string, ms: number) => {
-    const until = Date.now() + ms;
-    while (!out.includes(text)) {
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`never printed "${text}":\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  return { child, exited, output, waitFor };
 }
 
 describe("the embedded data folder", () => {
@@ -77,5 +50,22 @@ describe("the embedded data folder", () => {
     expect(third.output()).not.toContain("is ready; its owner is");
     third.child.kill("SIGTERM");
     expect(await third.exited).toBe(0);
+
+    // the CLI prints a working key for automation, and explains a wrong workspace or kind
+    const key = cli(["keys", "create", "--workspace", "my-workspace", "--kind", "secret"], {
+      RAPPORT_DATA_DIR: dir,
+    });
+    expect(await key.exited).toBe(0);
+    expect(key.output().trim()).toMatch(/^sk_[0-9a-f]{32}_[0-9A-Za-z]{32}$/);
+    const noWorkspace = cli(["keys", "create", "--workspace", "nope", "--kind", "write"], {
+      RAPPORT_DATA_DIR: dir,
+    });
+    expect(await noWorkspace.exited).toBe(1);
+    expect(noWorkspace.output()).toContain('No workspace with slug "nope"');
+    const badKind = cli(["keys", "create", "--workspace", "my-workspace", "--kind", "admin"], {
+      RAPPORT_DATA_DIR: dir,
+    });
+    expect(await badKind.exited).toBe(1);
+    expect(badKind.output()).toContain("Allowed choices are write, secret");
   }, 200_000);
 });
