@@ -2,15 +2,13 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../src/db/client.ts";
 import type { App } from "../src/http/app.ts";
-import { isUuid, uuidv7 } from "../src/ids.ts";
+import { isUuid } from "../src/ids.ts";
 import { recordAudit } from "../src/platform/audit.ts";
-import { hashPassword } from "../src/platform/passwords.ts";
-import type { Role } from "../src/platform/roles.ts";
 import { apiKeys, auditLog, users } from "../src/platform/tables.ts";
 import { createUser } from "../src/platform/users.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
+import { signedIn } from "./support/sign-in.ts";
 
-const PASSWORD = "correct horse battery staple";
 let app: App;
 let db: Db;
 
@@ -19,26 +17,6 @@ beforeAll(async () => {
   db = app.ctx.database.db;
 });
 afterAll(async () => app?.close());
-
-async function signedIn(role: Role) {
-  const ws = await createTestWorkspace(app.ctx.database);
-  const email = `${role}-${uuidv7().slice(-12)}@example.com`;
-  const user = await createUser(db, {
-    workspaceId: ws.workspace.id,
-    email,
-    role,
-    status: "active",
-    passwordHash: await hashPassword(PASSWORD),
-  });
-  const res = await app.inject({
-    method: "POST",
-    url: "/api/v1/auth/login",
-    payload: { email, password: PASSWORD },
-  });
-  const cookie = res.cookies.find((c) => c.name === "rapport_session")?.value;
-  if (!cookie) throw new Error(`sign-in failed: ${res.body}`);
-  return { ...ws, user, cookies: { rapport_session: cookie } };
-}
 
 /**
  * Makes every audit insert of one workspace fail, to prove a change and its audit entry
@@ -65,7 +43,7 @@ async function failAuditWrites(workspaceId: string): Promise<() => Promise<void>
 
 describe("API keys over HTTP", () => {
   it("refuses agents (403)", async () => {
-    const { cookies } = await signedIn("agent");
+    const { cookies } = await signedIn(app, "agent");
     const create = await app.inject({
       method: "POST",
       url: "/api/v1/api-keys",
@@ -78,7 +56,7 @@ describe("API keys over HTTP", () => {
   });
 
   it("shows a new key once, lists only its hint, and the key works as Bearer until revoked", async () => {
-    const { cookies, workspace, user } = await signedIn("admin");
+    const { cookies, workspace, user } = await signedIn(app, "admin");
     const created = await app.inject({
       method: "POST",
       url: "/api/v1/api-keys",
@@ -121,7 +99,7 @@ describe("API keys over HTTP", () => {
   });
 
   it("answers another workspace's key id with 404 and leaves that key working", async () => {
-    const mine = await signedIn("owner");
+    const mine = await signedIn(app, "owner");
     const theirs = await createTestWorkspace(app.ctx.database);
     const [theirKey] = await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, theirs.workspace.id));
     if (!theirKey) throw new Error("the factory made no key");
@@ -150,7 +128,7 @@ describe("API keys over HTTP", () => {
 
 describe("audit log", () => {
   it("records key creation and revocation, newest first, with cursor pagination", async () => {
-    const { cookies, workspace, user } = await signedIn("owner");
+    const { cookies, workspace, user } = await signedIn(app, "owner");
     const ids: string[] = [];
     for (const name of ["one", "two", "three"]) {
       const res = await app.inject({
@@ -208,7 +186,7 @@ describe("audit log", () => {
   });
 
   it("is for owners and admins only, and never shows another workspace's entries", async () => {
-    const agent = await signedIn("agent");
+    const agent = await signedIn(app, "agent");
     expect(
       (await app.inject({ method: "GET", url: "/api/v1/audit-log", cookies: agent.cookies })).statusCode,
     ).toBe(403);
@@ -218,13 +196,13 @@ describe("audit log", () => {
       actor: { kind: "system" },
       action: "secret.thing",
     });
-    const owner = await signedIn("owner");
+    const owner = await signedIn(app, "owner");
     const res = await app.inject({ method: "GET", url: "/api/v1/audit-log", cookies: owner.cookies });
     expect(res.json().entries.every((e: { action: string }) => e.action !== "secret.thing")).toBe(true);
   });
 
   it("commits with the change it records: when the entry cannot be written, the change is undone", async () => {
-    const { cookies, workspace } = await signedIn("owner");
+    const { cookies, workspace } = await signedIn(app, "owner");
     const agent = await createUser(db, {
       workspaceId: workspace.id,
       email: "ag@example.com",
@@ -275,7 +253,7 @@ describe("audit log", () => {
   });
 
   it("leaves no entry for a refused action", async () => {
-    const { cookies, workspace, user } = await signedIn("owner");
+    const { cookies, workspace, user } = await signedIn(app, "owner");
     const refused = await app.inject({
       method: "PATCH",
       url: `/api/v1/users/${user.id}`,

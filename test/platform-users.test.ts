@@ -3,13 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../src/db/client.ts";
 import type { App } from "../src/http/app.ts";
 import { uuidv7 } from "../src/ids.ts";
-import { hashPassword } from "../src/platform/passwords.ts";
-import type { Role } from "../src/platform/roles.ts";
 import { auditLog, users } from "../src/platform/tables.ts";
 import { createUser, findUserByEmail, updateUser } from "../src/platform/users.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
+import { PASSWORD, signedIn } from "./support/sign-in.ts";
 
-const PASSWORD = "correct horse battery staple";
 let app: App;
 let db: Db;
 
@@ -19,27 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-/** A workspace with a signed-in member of the given role; returns the session cookie. */
-async function signedIn(role: Role) {
-  const ws = await createTestWorkspace(app.ctx.database);
-  const email = `${role}-${uuidv7().slice(-12)}@example.com`;
-  const user = await createUser(db, {
-    workspaceId: ws.workspace.id,
-    email,
-    role,
-    status: "active",
-    passwordHash: await hashPassword(PASSWORD),
-  });
-  const res = await app.inject({
-    method: "POST",
-    url: "/api/v1/auth/login",
-    payload: { email, password: PASSWORD },
-  });
-  const cookie = res.cookies.find((c) => c.name === "rapport_session")?.value;
-  if (!cookie) throw new Error(`sign-in failed: ${res.body}`);
-  return { ...ws, user, cookies: { rapport_session: cookie } };
-}
-
 function tokenOf(inviteUrl: string): string {
   const token = new URL(inviteUrl).searchParams.get("token");
   if (!token) throw new Error("the invite URL has no token");
@@ -48,7 +25,7 @@ function tokenOf(inviteUrl: string): string {
 
 describe("invitations", () => {
   it("invite → accept → sign in, with audit entries", async () => {
-    const { workspace, cookies, user: admin } = await signedIn("admin");
+    const { workspace, cookies, user: admin } = await signedIn(app, "admin");
     const email = `New.Agent-${uuidv7().slice(-12)}@Example.com`;
     const invite = await app.inject({
       method: "POST",
@@ -114,7 +91,7 @@ describe("invitations", () => {
   });
 
   it("accepts the invitation through the form page too", async () => {
-    const { cookies } = await signedIn("owner");
+    const { cookies } = await signedIn(app, "owner");
     const email = `form-${uuidv7().slice(-12)}@example.com`;
     const invite = await app.inject({
       method: "POST",
@@ -146,7 +123,7 @@ describe("invitations", () => {
   });
 
   it("names the bad field for a bad email or an unknown role", async () => {
-    const { cookies } = await signedIn("owner");
+    const { cookies } = await signedIn(app, "owner");
     const badEmail = await app.inject({
       method: "POST",
       url: "/api/v1/users",
@@ -167,7 +144,7 @@ describe("invitations", () => {
   });
 
   it("lets only owners and admins invite, and only owners invite owners", async () => {
-    const agent = await signedIn("agent");
+    const agent = await signedIn(app, "agent");
     const byAgent = await app.inject({
       method: "POST",
       url: "/api/v1/users",
@@ -176,7 +153,7 @@ describe("invitations", () => {
     });
     expect(byAgent.statusCode).toBe(403);
     expect(byAgent.json().error.code).toBe("auth.forbidden");
-    const admin = await signedIn("admin");
+    const admin = await signedIn(app, "admin");
     const ownerByAdmin = await app.inject({
       method: "POST",
       url: "/api/v1/users",
@@ -189,7 +166,7 @@ describe("invitations", () => {
   });
 
   it("re-inviting a pending email sends a fresh link and retires the old one; a member is a conflict", async () => {
-    const { cookies, user: owner } = await signedIn("owner");
+    const { cookies, user: owner } = await signedIn(app, "owner");
     const email = `again-${uuidv7().slice(-12)}@example.com`;
     const first = await app.inject({
       method: "POST",
@@ -224,7 +201,7 @@ describe("invitations", () => {
 
 describe("roles and disabling", () => {
   it("changes a role and lists the team", async () => {
-    const { cookies, workspace } = await signedIn("owner");
+    const { cookies, workspace } = await signedIn(app, "owner");
     const agent = await createUser(db, {
       workspaceId: workspace.id,
       email: "a@example.com",
@@ -257,7 +234,7 @@ describe("roles and disabling", () => {
   });
 
   it("keeps the last owner: no demotion, no disabling; a second owner makes it possible", async () => {
-    const { cookies, user: owner, workspace } = await signedIn("owner");
+    const { cookies, user: owner, workspace } = await signedIn(app, "owner");
     const demote = await app.inject({
       method: "PATCH",
       url: `/api/v1/users/${owner.id}`,
@@ -335,7 +312,7 @@ describe("roles and disabling", () => {
   });
 
   it("lets admins manage agents but not owners", async () => {
-    const { cookies, workspace } = await signedIn("admin");
+    const { cookies, workspace } = await signedIn(app, "admin");
     const owner = await createUser(db, {
       workspaceId: workspace.id,
       email: "boss@example.com",
@@ -373,8 +350,8 @@ describe("roles and disabling", () => {
   });
 
   it("answers another workspace's user id with 404 and a malformed id with 400", async () => {
-    const mine = await signedIn("owner");
-    const theirs = await signedIn("owner");
+    const mine = await signedIn(app, "owner");
+    const theirs = await signedIn(app, "owner");
     for (const method of ["GET", "PATCH"] as const) {
       const res = await app.inject({
         method,

@@ -1,5 +1,6 @@
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../src/db/client.ts";
+import { type Db, rows } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import {
   customerMerges,
@@ -192,6 +193,38 @@ describe("identity resolution", () => {
     expect(r).toEqual({ batches: 30, stored: 30, duplicates: 0 });
     expect(await foldInbox(db, ws)).toEqual({ batches: 0, stored: 0, duplicates: 0 });
     for (let i = 0; i < 7; i++) expect(await who(ws, "user_id", `f-${i}`)).toBeDefined();
+  });
+
+  it("keeps group traits by time and moves memberships with a merge", async () => {
+    const ws = await workspace();
+    await send(
+      ws,
+      {
+        type: "group",
+        anonymousId: "g-anon",
+        groupId: "acme",
+        traits: { plan: "team", seats: 5 },
+        timestamp: "2026-02-02T00:00:00Z",
+      },
+      {
+        type: "group",
+        userId: "g-user",
+        groupId: "acme",
+        traits: { plan: "free" },
+        timestamp: "2026-02-01T00:00:00Z",
+      },
+    );
+    const [group] = await rows<{ traits: Record<string, unknown> }>(
+      db,
+      sql`SELECT traits FROM groups WHERE workspace_id = ${ws} AND id = 'acme'`,
+    );
+    expect(group?.traits).toEqual({ plan: "team", seats: 5 });
+    await send(ws, { type: "identify", anonymousId: "g-anon", userId: "g-user" });
+    const members = await rows<{ c: string }>(
+      db,
+      sql`SELECT customer_id::text AS c FROM group_memberships WHERE workspace_id = ${ws} AND group_id = 'acme'`,
+    );
+    expect(members.map((m) => m.c)).toEqual([await who(ws, "user_id", "g-user")]);
   });
 
   it("rejects an email or phone that cannot be normalised, with a clear reason", async () => {

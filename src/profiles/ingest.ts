@@ -120,10 +120,10 @@ export async function ingestEvents(
 
     const traitCalls = todo.flatMap((e, i) =>
       e.type === "identify" && e.traits && !traitsApplied.has(i) && stored.has(e.messageId)
-        ? [{ customerId: customerOf(i), traits: e.traits, at: e.timestamp }]
+        ? [{ id: customerOf(i), traits: e.traits, at: e.timestamp }]
         : [],
     );
-    await applyCustomerTraits(tx, workspaceId, traitCalls);
+    await mergeTraitsInto(tx, workspaceId, "customers", traitCalls);
     await applyGroups(
       tx,
       workspaceId,
@@ -142,39 +142,49 @@ export async function ingestEvents(
   });
 }
 
-/** Applies identify traits of the fast path: only these customers' rows are locked for update. */
-async function applyCustomerTraits(
+type TraitCall = { id: string; traits: Record<string, unknown>; at: Date };
+
+/**
+ * Merges traits into customers or groups (newer value per key wins): only these rows are
+ * locked for update, in id order, and only the rows that changed are written back.
+ */
+async function mergeTraitsInto(
   tx: Db,
   workspaceId: string,
-  calls: Array<{ customerId: string; traits: Record<string, unknown>; at: Date }>,
+  table: "customers" | "groups",
+  calls: TraitCall[],
 ): Promise<void> {
   if (calls.length === 0) return;
-  const ids = [...new Set(calls.map((c) => c.customerId))].sort();
+  const ids = [...new Set(calls.map((c) => c.id))].sort();
+  const isCustomer = table === "customers";
+  const list = isCustomer ? uuidList : textList;
   const current = await rows<{
     id: string;
     traits: Record<string, unknown>;
     traitTimes: Record<string, string>;
   }>(
     tx,
-    sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM customers WHERE workspace_id = ${workspaceId}
-        AND id = ANY(${uuidList(ids)}) ORDER BY id FOR NO KEY UPDATE`,
+    sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM ${sql.identifier(table)}
+        WHERE workspace_id = ${workspaceId} AND id = ANY(${list(ids)}) ORDER BY id FOR NO KEY UPDATE`,
   );
   const state = new Map(
     current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]),
   );
   for (const call of calls) {
-    const s = state.get(call.customerId);
+    const s = state.get(call.id);
     if (!s) continue;
     const next = applyTraits(s, call.traits, call.at);
-    state.set(call.customerId, { ...next, changed: s.changed || next.changed });
+    state.set(call.id, { ...next, changed: s.changed || next.changed });
   }
   const payload = [...state]
     .filter(([, s]) => s.changed)
     .map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
   if (payload.length === 0) return;
-  await tx.execute(sql`UPDATE customers AS c SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
-    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id uuid, traits jsonb, trait_times jsonb)
-    WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${uuidList(payload.map((u) => u.id))}) AND c.id = u.id`);
+  await tx.execute(sql`UPDATE ${sql.identifier(table)} AS t SET traits = u.traits, trait_times = u.trait_times,
+      updated_at = now()
+    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
+      AS u(id ${isCustomer ? sql`uuid` : sql`text`}, traits jsonb, trait_times jsonb)
+    WHERE t.workspace_id = ${workspaceId} AND t.id = ANY(${list(payload.map((u) => u.id))}) AND t.id = u.id`);
 }
 
 type GroupCall = { groupId: string; customerId: string; traits: Record<string, unknown>; at: Date };
@@ -185,24 +195,12 @@ async function applyGroups(tx: Db, workspaceId: string, calls: GroupCall[]): Pro
   const ids = [...new Set(calls.map((c) => c.groupId))].sort();
   await tx.execute(sql`INSERT INTO groups (workspace_id, id)
     SELECT ${workspaceId}, g FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS g ON CONFLICT DO NOTHING`);
-  const current = await rows<{
-    id: string;
-    traits: Record<string, unknown>;
-    traitTimes: Record<string, string>;
-  }>(
+  await mergeTraitsInto(
     tx,
-    sql`SELECT id, traits, trait_times AS "traitTimes" FROM groups WHERE workspace_id = ${workspaceId}
-        AND id = ANY(${textList(ids)}) ORDER BY id FOR UPDATE`,
+    workspaceId,
+    "groups",
+    calls.map((c) => ({ id: c.groupId, traits: c.traits, at: c.at })),
   );
-  const state = new Map(current.map((g) => [g.id, { traits: g.traits, times: g.traitTimes }]));
-  for (const c of calls) {
-    const s = state.get(c.groupId);
-    if (s) state.set(c.groupId, applyTraits(s, c.traits, c.at));
-  }
-  const payload = [...state].map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
-  await tx.execute(sql`UPDATE groups AS g SET traits = u.traits, trait_times = u.trait_times, updated_at = now()
-    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS u(id text, traits jsonb, trait_times jsonb)
-    WHERE g.workspace_id = ${workspaceId} AND g.id = ANY(${textList(ids)}) AND g.id = u.id`);
   const members = [...new Set(calls.map((c) => JSON.stringify([c.groupId, c.customerId])))];
   await tx.execute(sql`INSERT INTO group_memberships (workspace_id, group_id, customer_id)
     SELECT ${workspaceId}, x->>0, (x->>1)::uuid FROM jsonb_array_elements(${`[${members.join(",")}]`}::jsonb) AS x
