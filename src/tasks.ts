@@ -1,13 +1,13 @@
 import type { AnyTask, Schedule } from "./jobs/index.ts";
-import { ingestTask } from "./profiles/inbox.ts";
+import { ingestSweepSchedule, ingestSweepTask, ingestTask } from "./profiles/inbox.ts";
 
 /**
  * Every background task of every module, and the cron schedules that start some of them.
  * The worker role runs these; modules add theirs here as they grow.
  */
-export const allTasks: AnyTask[] = [ingestTask];
+export const allTasks: AnyTask[] = [ingestTask, ingestSweepTask];
 
-export const allSchedules: Schedule[] = [];
+export const allSchedules: Schedule[] = [ingestSweepSchedule];
 
 /** The queues the worker serves and how many jobs of each may run at once. */
 export const queueConcurrency: Record<string, number> = { default: 4, ingest: 2 };

@@ -1,8 +1,11 @@
+import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rows } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import type { App } from "../src/http/app.ts";
-import { createWorker, type Worker } from "../src/jobs/index.ts";
+import { createWorker, enqueue, type Worker } from "../src/jobs/index.ts";
+import { acceptEvents, ingestSweepTask } from "../src/profiles/inbox.ts";
 import { allTasks } from "../src/tasks.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
 
@@ -52,5 +55,28 @@ describe("accepted events reach the timeline through the worker", () => {
       if (types.length < 2) await new Promise((r) => setTimeout(r, 100));
     }
     expect(types.sort()).toEqual(["identify", "track"]);
+  });
+
+  it("folds a batch whose fold request was lost, through the sweep", async () => {
+    const db = (await testDatabase()).db;
+    const ws = await createTestWorkspace();
+    await acceptEvents(db, ws.workspace.id, [{ type: "track", userId: "swept", event: "E" }], {
+      receivedAt: new Date(),
+      defaultCountry: "US",
+    });
+    // as if the request had raced a finishing fold: the batch is queued and no fold is asked for
+    await db.execute(sql`DELETE FROM jobs WHERE workspace_id = ${ws.workspace.id}`);
+    await new Promise((r) => setTimeout(r, 2500));
+    await enqueue(db, { task: ingestSweepTask, payload: {} });
+    let n = 0;
+    for (let i = 0; i < 100 && n === 0; i++) {
+      const [r] = await rows<{ n: number }>(
+        db,
+        sql`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.workspace.id}`,
+      );
+      n = r?.n ?? 0;
+      if (n === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(n).toBe(1);
   });
 });

@@ -19,6 +19,13 @@ const INGEST_QUEUE = "ingest";
 // about 2,000 events per fold: big enough to amortise each statement, small enough to stay short
 const ROWS_PER_FOLD = 20;
 const CLAIM_SECONDS = 120;
+/**
+ * How many folds of one workspace may be queued or running at once. Each accepted batch asks
+ * for a fold under one of these dedupe keys, so a busy workspace costs a handful of jobs, not
+ * one per request, and its folds still run side by side.
+ */
+const FOLD_SLOTS = 2;
+const FOLD_REQUEST_MS = 100;
 
 /** Folds a workspace's queued batches into customers and events (see `foldInbox`). */
 export const ingestTask = defineTask({
@@ -33,8 +40,8 @@ export const ingestTask = defineTask({
 
 /**
  * Validates raw Segment events and queues the valid ones, answering which were rejected and
- * why: one bad event never costs the rest of its batch. The queued batch and the job that
- * folds it in are written in one transaction, so an accepted event is never lost.
+ * why: one bad event never costs the rest of its batch. Once this returns, the batch is
+ * durably queued: a fold job folds it in soon, and the sweep does if that request was lost.
  */
 export async function acceptEvents(
   db: Db,
@@ -60,17 +67,86 @@ export async function acceptEvents(
     }
   }
   if (valid.length > 0) {
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
-        VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(valid)}::jsonb, ${valid.length},
-          ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
-      await enqueue(tx, { task: ingestTask, payload: { workspaceId }, workspaceId });
-    });
+    // one autocommitted row: the row is the durable work item, so the request holds no lock
+    // another request could queue behind (a transactional NOTIFY would serialise commits)
+    await db.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
+      VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(valid)}, ${valid.length},
+        ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
+    await askForFold(db, workspaceId);
   }
   return { accepted: valid.length, rejected };
 }
 
-type Claimed = { id: string; events: unknown[]; receivedAt: string; sentAt: string | null };
+/**
+ * Asks for a fold of the workspace unless one is already queued or running in the chosen
+ * slot. A batch committed just as a running fold finished its last look waits for the next
+ * request or the sweep (`ingestSweepTask`); it is never lost, since its row is the work item.
+ */
+async function requestFold(db: Db, workspaceId: string): Promise<void> {
+  const slot = Math.floor(Math.random() * FOLD_SLOTS);
+  await enqueue(db, {
+    task: ingestTask,
+    payload: { workspaceId },
+    workspaceId,
+    dedupeKey: `ingest:${workspaceId}:${slot}`,
+  });
+}
+
+const lastAsked = new Map<string, number>();
+const trailing = new Set<string>();
+
+/**
+ * Throttled `requestFold`: at once for the first batch, then at most every FOLD_REQUEST_MS
+ * per workspace and process, with a trailing request so the last batch of a burst is folded
+ * without waiting for the sweep.
+ */
+async function askForFold(db: Db, workspaceId: string): Promise<void> {
+  const now = Date.now();
+  const last = lastAsked.get(workspaceId) ?? 0;
+  if (now - last >= FOLD_REQUEST_MS) {
+    lastAsked.set(workspaceId, now);
+    if (lastAsked.size > 10_000) lastAsked.clear();
+    await requestFold(db, workspaceId);
+    return;
+  }
+  if (trailing.has(workspaceId)) return;
+  trailing.add(workspaceId);
+  setTimeout(
+    () => {
+      trailing.delete(workspaceId);
+      lastAsked.set(workspaceId, Date.now());
+      // best effort: if the database is gone, the sweep asks again
+      requestFold(db, workspaceId).catch(() => {});
+    },
+    FOLD_REQUEST_MS - (now - last),
+  ).unref();
+}
+
+/** Every few seconds: asks for folds of workspaces whose queued batches nobody is folding. */
+export const ingestSweepTask = defineTask({
+  name: "profiles.ingest_sweep",
+  queue: INGEST_QUEUE,
+  schema: z.object({}),
+  maxAttempts: 1,
+  handler: async (_payload, job) => {
+    const waiting = await rows<{ w: string }>(
+      job.db,
+      sql`SELECT DISTINCT workspace_id::text AS w FROM ingest_batches
+          WHERE (claimed_until IS NULL OR claimed_until < now()) AND created_at < now() - interval '2 seconds'`,
+    );
+    for (const { w } of waiting) await requestFold(job.db, w);
+  },
+});
+
+export const ingestSweepSchedule = {
+  name: "profiles.ingest_sweep",
+  cron: "*/10 * * * * *",
+  task: ingestSweepTask,
+  payload: {},
+};
+
+type ClaimedRow = { id: string; events: string; receivedAt: string; sentAt: string | null };
+type Claimed = Omit<ClaimedRow, "events"> & { events: unknown[] };
 
 /**
  * Folds queued batches of one workspace into customers and events, oldest first, many
@@ -87,7 +163,7 @@ export async function foldInbox(
   const total = { batches: 0, stored: 0, duplicates: 0 };
   for (;;) {
     if (opts.signal?.aborted) return total;
-    const claimed = await rows<Claimed>(
+    const claimedRows = await rows<ClaimedRow>(
       db,
       sql`UPDATE ingest_batches SET claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
           WHERE workspace_id = ${workspaceId} AND id IN (
@@ -97,8 +173,10 @@ export async function foldInbox(
           RETURNING id::text AS id, events, to_json(received_at)#>>'{}' AS "receivedAt",
             to_json(sent_at)#>>'{}' AS "sentAt"`,
     );
-    if (claimed.length === 0) return total;
-    claimed.sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (claimedRows.length === 0) return total;
+    const claimed: Claimed[] = claimedRows
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((c) => ({ ...c, events: parseStored(c.events) }));
     const events = await normalizeClaimed(db, workspaceId, claimed);
     const ids = claimed.map((c) => c.id);
     const r = await ingestEvents(db, workspaceId, events, async (tx) => {
@@ -110,6 +188,13 @@ export async function foldInbox(
     total.stored += r.stored;
     total.duplicates += r.duplicates;
   }
+}
+
+/** The stored JSON array of a batch (we wrote it; anything else is a bug worth stopping on). */
+function parseStored(text: string): unknown[] {
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v)) throw new Error("an ingest batch does not hold a JSON array");
+  return v;
 }
 
 /** Normalises claimed events again (a pure step), now with what the database says of alias ids. */

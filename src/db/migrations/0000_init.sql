@@ -183,7 +183,7 @@ CREATE TABLE "identity_conflicts" (
 CREATE TABLE "ingest_batches" (
 	"workspace_id" uuid NOT NULL,
 	"id" uuid NOT NULL,
-	"events" jsonb NOT NULL,
+	"events" text NOT NULL,
 	"event_count" integer NOT NULL,
 	"received_at" timestamp with time zone NOT NULL,
 	"sent_at" timestamp with time zone,
