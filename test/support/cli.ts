@@ -9,7 +9,7 @@ export function killChildren(): void {
 
 /** Runs the CLI as a user would (`rapport <args>`), collecting what it prints. */
 export function cli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+  const child = spawn(process.execPath, ["bin/rapport.js", ...args], {
     env: { ...process.env, DATABASE_URL: "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
