@@ -61,7 +61,7 @@ describe("identity resolution, for any interleaving of calls", () => {
                 if (c.type === "identify" && c.email) identifiers.add(`email:${c.email}`);
                 // each call folds whatever it can claim, so folds of one workspace run concurrently
                 return acceptEvents(db, ws, [e], { receivedAt: new Date(), defaultCountry: "US" }).then(() =>
-                  foldInbox(db, ws),
+                  foldInbox(db, ws, { untilEmpty: true }),
                 );
               }),
             );

@@ -209,7 +209,7 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
       if (social.length > 0) socialLater.push({ userId, social });
     }
   }
-  await foldInbox(db, ws);
+  await foldInbox(db, ws, { untilEmpty: true });
   // people who also wrote on social channels: known there by their page-scoped ids and handles
   for (const { userId, social } of socialLater) {
     await identify(db, ws, {
@@ -235,6 +235,6 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
       timestamp: new Date(now - day / 2).toISOString(),
     },
   ]);
-  await foldInbox(db, ws);
+  await foldInbox(db, ws, { untilEmpty: true });
   return { workspace, customers: count, events };
 }

@@ -158,7 +158,8 @@ type Claimed = Omit<ClaimedRow, "events"> & { events: unknown[] };
 export async function foldInbox(
   db: Db,
   workspaceId: string,
-  opts: { signal?: AbortSignal } = {},
+  /** `untilEmpty`: also wait for batches another folder holds (tests, the demo loader). */
+  opts: { signal?: AbortSignal; untilEmpty?: boolean } = {},
 ): Promise<{ batches: number; stored: number; duplicates: number }> {
   const total = { batches: 0, stored: 0, duplicates: 0 };
   for (;;) {
@@ -173,7 +174,16 @@ export async function foldInbox(
           RETURNING id::text AS id, events, to_json(received_at)#>>'{}' AS "receivedAt",
             to_json(sent_at)#>>'{}' AS "sentAt"`,
     );
-    if (claimedRows.length === 0) return total;
+    if (claimedRows.length === 0) {
+      if (!opts.untilEmpty) return total;
+      const [left] = await rows<{ n: number }>(
+        db,
+        sql`SELECT count(*)::int AS n FROM ingest_batches WHERE workspace_id = ${workspaceId}`,
+      );
+      if (!left?.n) return total;
+      await new Promise((r) => setTimeout(r, 25));
+      continue;
+    }
     const claimed: Claimed[] = claimedRows
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((c) => ({ ...c, events: parseStored(c.events) }));
@@ -240,6 +250,6 @@ export async function foldAllInboxes(db: Db): Promise<number> {
     sql`SELECT DISTINCT workspace_id::text AS w FROM ingest_batches`,
   );
   let stored = 0;
-  for (const { w } of pending) stored += (await foldInbox(db, w)).stored;
+  for (const { w } of pending) stored += (await foldInbox(db, w, { untilEmpty: true })).stored;
   return stored;
 }
