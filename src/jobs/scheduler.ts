@@ -105,7 +105,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       try {
         if (await fire(c, slot)) {
           enqueued += 1;
-          logger.info({ schedule: c.schedule.name, slot }, "scheduled job enqueued");
+          logger.debug({ schedule: c.schedule.name, slot }, "scheduled job enqueued");
         }
       } catch (err) {
         logger.error({ err, schedule: c.schedule.name }, "enqueueing a scheduled job failed");
