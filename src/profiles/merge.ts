@@ -56,12 +56,7 @@ export async function lockCustomers(
   const list = await rows<LockedCustomer>(
     tx,
     sql`SELECT id::text AS "id", merged_into::text AS "mergedInto", traits, trait_times AS "traitTimes",
-          ${
-            mode === "update"
-              ? sql`(SELECT u.value FROM identities u WHERE u.workspace_id = c.workspace_id AND u.kind = 'user_id'
-                  AND u.customer_id = c.id LIMIT 1)`
-              : sql`NULL::text`
-          } AS "userId",
+          NULL::text AS "userId",
           (extract(epoch FROM first_seen_at) * 1000)::float8 AS "firstSeenAt",
           (extract(epoch FROM last_seen_at) * 1000)::float8 AS "lastSeenAt",
           (extract(epoch FROM created_at) * 1000)::float8 AS "createdAt"
@@ -71,6 +66,20 @@ export async function lockCustomers(
         ORDER BY id ${mode === "update" ? sql`FOR UPDATE` : sql`FOR KEY SHARE`}`,
   );
   for (const c of list) found.set(c.id, c);
+  if (mode === "update" && found.size > 0) {
+    // A statement's snapshot is taken before it waits for a row lock: a user id attached by the
+    // transaction we waited for would be invisible to a subquery of the locking statement, so
+    // user ids are read by a statement of their own, once the locks are held.
+    const uids = await rows<{ customerId: string; value: string }>(
+      tx,
+      sql`SELECT customer_id::text AS "customerId", value FROM identities
+          WHERE workspace_id = ${workspaceId} AND kind = 'user_id' AND customer_id = ANY(${uuidList(found.keys())})`,
+    );
+    for (const u of uids) {
+      const c = found.get(u.customerId);
+      if (c) c.userId = u.value;
+    }
+  }
   return found;
 }
 
