@@ -5,7 +5,13 @@ import { textList } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { defineTask, enqueue } from "../jobs/index.ts";
 import { ingestEvents } from "./ingest.ts";
-import { type NormalizedEvent, normalizeEvent } from "./normalize-event.ts";
+import {
+  fromStored,
+  type NormalizedEvent,
+  normalizeEvent,
+  type StoredEvent,
+  toStored,
+} from "./normalize-event.ts";
 
 export type AcceptContext = { receivedAt: Date; batchSentAt?: Date | undefined; defaultCountry: string };
 
@@ -50,14 +56,10 @@ export async function acceptEvents(
   ctx: AcceptContext,
 ): Promise<AcceptResult> {
   const rejected: AcceptResult["rejected"] = [];
-  const valid: unknown[] = [];
+  const valid: StoredEvent[] = [];
   for (const [index, raw] of raws.entries()) {
     const r = normalizeEvent(raw, ctx);
-    // identify traits are kept normalised (E.164 phones), so folding needs no country
-    if (r.ok)
-      valid.push(
-        r.event.type === "identify" && typeof raw === "object" ? { ...raw, traits: r.event.traits } : raw,
-      );
+    if (r.ok) valid.push(toStored(r.event));
     else {
       const messageId =
         typeof raw === "object" && raw !== null && "messageId" in raw && typeof raw.messageId === "string"
@@ -146,7 +148,7 @@ export const ingestSweepSchedule = {
 };
 
 type ClaimedRow = { id: string; events: string; receivedAt: string; sentAt: string | null };
-type Claimed = Omit<ClaimedRow, "events"> & { events: unknown[] };
+type Claimed = Omit<ClaimedRow, "events"> & { events: StoredEvent[] };
 
 /**
  * Folds queued batches of one workspace into customers and events, oldest first, many
@@ -200,21 +202,18 @@ export async function foldInbox(
   }
 }
 
-/** The stored JSON array of a batch (we wrote it; anything else is a bug worth stopping on). */
-function parseStored(text: string): unknown[] {
+/** The stored events of a batch (we wrote them; anything else is a bug worth stopping on). */
+function parseStored(text: string): StoredEvent[] {
   const v: unknown = JSON.parse(text);
   if (!Array.isArray(v)) throw new Error("an ingest batch does not hold a JSON array");
-  return v;
+  // written by acceptEvents from validated events, so read back without a second validation
+  return v as StoredEvent[];
 }
 
-/** Normalises claimed events again (a pure step), now with what the database says of alias ids. */
+/** Revives claimed events, now with what the database says of alias previous ids. */
 async function normalizeClaimed(db: Db, workspaceId: string, claimed: Claimed[]): Promise<NormalizedEvent[]> {
   const previousIds = claimed.flatMap((c) =>
-    c.events.flatMap((r) =>
-      typeof r === "object" && r !== null && "type" in r && r.type === "alias" && "previousId" in r
-        ? [String(r.previousId)]
-        : [],
-    ),
+    c.events.flatMap((e) => (e.previousId === null ? [] : [e.previousId])),
   );
   const knownUsers = new Set<string>();
   if (previousIds.length > 0) {
@@ -225,22 +224,8 @@ async function normalizeClaimed(db: Db, workspaceId: string, claimed: Claimed[])
     );
     for (const f of found) knownUsers.add(f.value);
   }
-  const out: NormalizedEvent[] = [];
-  for (const c of claimed) {
-    const ctx = {
-      receivedAt: new Date(c.receivedAt),
-      batchSentAt: c.sentAt ? new Date(c.sentAt) : undefined,
-      // phones were normalised to E.164 when accepted, so the country no longer matters
-      defaultCountry: "US",
-      isKnownUserId: (v: string) => knownUsers.has(v),
-    };
-    for (const raw of c.events) {
-      const r = normalizeEvent(raw, ctx);
-      // validated when accepted; the same pure function cannot refuse it now
-      if (r.ok) out.push(r.event);
-    }
-  }
-  return out;
+  const known = (v: string) => knownUsers.has(v);
+  return claimed.flatMap((c) => c.events.map((e) => fromStored(e, known)));
 }
 
 /** Folds every workspace's queued batches now (tests, the demo loader, and a drained shutdown). */

@@ -141,3 +141,49 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
     throw err;
   }
 }
+
+/** A normalised event as the inbox keeps it: JSON-safe, with dates as ISO strings. */
+export type StoredEvent = Omit<NormalizedEvent, "timestamp" | "sentAt" | "receivedAt" | "lookupOnly"> & {
+  timestamp: string;
+  sentAt: string | null;
+  receivedAt: string;
+  /** alias's previousId: a user id or an anonymous id, which only the fold can tell. */
+  previousId: string | null;
+};
+
+/** Keeps a validated event for the fold, so folding needs no second validation. */
+export function toStored(e: NormalizedEvent): StoredEvent {
+  const { lookupOnly: _unknownYet, ...rest } = e;
+  return {
+    ...rest,
+    timestamp: e.timestamp.toISOString(),
+    sentAt: e.sentAt?.toISOString() ?? null,
+    receivedAt: e.receivedAt.toISOString(),
+    previousId:
+      e.type === "alias" && typeof e.properties.previousId === "string" ? e.properties.previousId : null,
+  };
+}
+
+/**
+ * Turns a stored event back into a normalised one. An alias whose previousId is a known user
+ * id now points at that user (lookup only) instead of claiming it as an anonymous id.
+ */
+export function fromStored(s: StoredEvent, isKnownUserId: (value: string) => boolean): NormalizedEvent {
+  const { previousId, ...rest } = s;
+  let identifiers = s.identifiers;
+  const lookupOnly: Identifier[] = [];
+  if (previousId !== null && isKnownUserId(previousId)) {
+    lookupOnly.push({ kind: "user_id", value: previousId });
+    if (s.anonymousId !== previousId) {
+      identifiers = identifiers.filter((i) => !(i.kind === "anonymous_id" && i.value === previousId));
+    }
+  }
+  return {
+    ...rest,
+    identifiers,
+    lookupOnly,
+    timestamp: new Date(s.timestamp),
+    sentAt: s.sentAt ? new Date(s.sentAt) : null,
+    receivedAt: new Date(s.receivedAt),
+  };
+}
