@@ -147,7 +147,8 @@ export const ingestSweepSchedule = {
   payload: {},
 };
 
-type ClaimedRow = { id: string; events: string; receivedAt: string; sentAt: string | null };
+// received_at and sent_at stay on the row for operators; each stored event carries its own
+type ClaimedRow = { id: string; events: string };
 type Claimed = Omit<ClaimedRow, "events"> & { events: StoredEvent[] };
 
 /**
@@ -173,8 +174,7 @@ export async function foldInbox(
             SELECT id FROM ingest_batches WHERE workspace_id = ${workspaceId}
               AND (claimed_until IS NULL OR claimed_until < now())
             ORDER BY id LIMIT ${ROWS_PER_FOLD} FOR UPDATE SKIP LOCKED)
-          RETURNING id::text AS id, events, to_json(received_at)#>>'{}' AS "receivedAt",
-            to_json(sent_at)#>>'{}' AS "sentAt"`,
+          RETURNING id::text AS id, events`,
     );
     if (claimedRows.length === 0) {
       if (!opts.untilEmpty) return total;
