@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { uuidv7 } from "../ids.ts";
-import { type Identifier, identifierKey, lookupIdentities } from "./identifiers.ts";
+import { type Identifier, identifierKey, lockIdentifiers, lookupIdentities } from "./identifiers.ts";
 import { lockLive } from "./merge.ts";
 import type { NormalizedEvent } from "./normalize-event.ts";
 
@@ -35,9 +35,7 @@ export async function bulkResolve(
   const decided = await transactionWithRetry(db, async (tx) => {
     const all = new Map<string, Identifier>();
     for (const p of plans) for (const [k, id] of p.ids) all.set(k, id);
-    const keys = [...all.keys()].map((k) => `${workspaceId}|${k}`).sort();
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
-      FROM jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`);
+    await lockIdentifiers(tx, workspaceId, all.values());
     const now = await lookupIdentities(tx, workspaceId, all.values());
     // another batch may have written some of these people since we looked: plan again on what
     // the locked identifiers say now, and leave what became a merge to the one-by-one path

@@ -113,3 +113,15 @@ export async function lookupIdentities(
   );
   return new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customerId]));
 }
+
+/**
+ * Takes a transaction-scoped advisory lock on each identifier, in sorted order so two
+ * transactions wanting overlapping sets cannot deadlock. Whoever creates or moves an
+ * identifier holds its lock, so two resolutions of one new email cannot both create it.
+ */
+export async function lockIdentifiers(tx: Db, workspaceId: string, ids: Iterable<Identifier>): Promise<void> {
+  const keys = [...new Set([...ids].map((i) => `${workspaceId}|${identifierKey(i)}`))].sort();
+  if (keys.length === 0) return;
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+    FROM jsonb_array_elements_text(${jsonParam(keys)}) WITH ORDINALITY AS t(k, n) ORDER BY n`);
+}

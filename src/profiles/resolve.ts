@@ -1,7 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { uuidv7 } from "../ids.ts";
-import { type Identifier, identifierKey, KIND_RANK, lookupIdentities } from "./identifiers.ts";
+import {
+  type Identifier,
+  identifierKey,
+  KIND_RANK,
+  lockIdentifiers,
+  lookupIdentities,
+} from "./identifiers.ts";
 import { type LockedCustomer, lockLive, mergeInto, saveCustomer } from "./merge.ts";
 import type { Traits } from "./tables.ts";
 import { applyTraits } from "./traits.ts";
@@ -50,9 +56,7 @@ export async function resolveInTransaction(
   const lookups = dedupe(input.lookupOnly ?? []);
   const all = dedupe([...own, ...lookups]);
   if (own.length === 0) throw new Error("resolve needs at least one identifier");
-  const keys = all.map((i) => `${workspaceId}|${identifierKey(i)}`).sort();
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
-    FROM jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n`);
+  await lockIdentifiers(tx, workspaceId, all);
 
   const owner = await lookupIdentities(tx, workspaceId, all);
   const { liveOf, live } = await lockLive(tx, workspaceId, [...owner.values()]);
