@@ -29,8 +29,6 @@ export type NormalizeContext = {
   /** `sentAt` of the enclosing batch, for events that carry none of their own. */
   batchSentAt?: Date | undefined;
   defaultCountry: string;
-  /** Whether a `user_id` already exists (alias's previousId may be a user id or an anonymous id). */
-  isKnownUserId?: (value: string) => boolean;
 };
 
 export type NormalizeResult =
@@ -73,7 +71,6 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
   }
   try {
     const identifiers: Identifier[] = [];
-    const lookupOnly: Identifier[] = [];
     const country = ctx.defaultCountry;
     if (e.userId) identifiers.push({ kind: "user_id", value: e.userId });
     if (e.anonymousId) identifiers.push(normalizeIdentifier("anonymous_id", e.anonymousId, country));
@@ -97,11 +94,8 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
         traits = { ...traits, phone: n.value };
       }
     }
-    if (e.type === "alias") {
-      const previousIsUser = ctx.isKnownUserId?.(e.previousId) ?? false;
-      if (previousIsUser) lookupOnly.push({ kind: "user_id", value: e.previousId });
-      else identifiers.push(normalizeIdentifier("anonymous_id", e.previousId, country));
-    }
+    // taken as an anonymous id here; the fold turns it into a lookup if it is a known user id
+    if (e.type === "alias") identifiers.push(normalizeIdentifier("anonymous_id", e.previousId, country));
     const sentAt = e.sentAt ?? ctx.batchSentAt ?? null;
     const original = e.timestamp ?? e.originalTimestamp;
     const receivedMs = ctx.receivedAt.getTime();
@@ -132,7 +126,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
         sentAt,
         receivedAt: ctx.receivedAt,
         identifiers,
-        lookupOnly,
+        lookupOnly: [],
         groupId: e.type === "group" ? e.groupId : null,
       },
     };
