@@ -71,6 +71,18 @@ export async function getCustomer(
   return { ...presentIso(row), requestedId: id };
 }
 
+/** The live id behind a customer id (itself, or its survivor after a merge), without reading the profile. */
+async function liveId(db: Db, workspaceId: string, id: string): Promise<string> {
+  requireUuid(id);
+  const [row] = await rows<{ id: string }>(
+    db,
+    sql`SELECT COALESCE(merged_into, id)::text AS id FROM customers WHERE workspace_id = ${workspaceId} AND id = ${id}`,
+  );
+  if (!row)
+    throw new AppError("profiles.customer_not_found", "No customer with that id in this workspace.", { id });
+  return row.id;
+}
+
 /** The customer an identifier belongs to, or undefined. */
 export async function findByIdentifier(
   db: Db,
@@ -192,7 +204,7 @@ export async function customerTimeline(
   customerId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<{ data: TimelineEvent[]; nextCursor: string | null }> {
-  const customer = await getCustomer(db, workspaceId, customerId);
+  const customer = { id: await liveId(db, workspaceId, customerId) };
   const where: SQL[] = [sql`workspace_id = ${workspaceId}`, sql`customer_id = ${customer.id}`];
   if (page.cursor) {
     const [ts, id] = decodeCursor(page.cursor);
@@ -235,7 +247,7 @@ export async function customerMerges(
   workspaceId: string,
   customerId: string,
 ): Promise<MergeRecord[]> {
-  const customer = await getCustomer(db, workspaceId, customerId);
+  const customer = { id: await liveId(db, workspaceId, customerId) };
   const found = await rows<MergeRecord>(
     db,
     sql`SELECT id::text AS "id", survivor_id::text AS "survivorId", merged_id::text AS "mergedId", reason, actor,
@@ -265,7 +277,7 @@ export async function listConflicts(
 ): Promise<ConflictRecord[]> {
   const where: SQL[] = [sql`workspace_id = ${workspaceId}`, sql`resolved_at IS NULL`];
   if (opts.customerId) {
-    const c = await getCustomer(db, workspaceId, opts.customerId);
+    const c = { id: await liveId(db, workspaceId, opts.customerId) };
     where.push(sql`(customer_id = ${c.id} OR other_customer_id = ${c.id})`);
   }
   const found = await rows<ConflictRecord>(
