@@ -1,4 +1,4 @@
-import type { FastifyError } from "fastify";
+import type { FastifyError, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { IngestResponse, MAX_BATCH_BYTES, MAX_EVENT_BYTES, Timestamp } from "../../contracts/segment.ts";
@@ -34,6 +34,16 @@ function parseSentAt(value: unknown): Date | undefined {
     );
   }
   return parsed.data;
+}
+
+// checked before the body is validated, so a bad key answers 401 whatever the body holds
+async function checkWriteKey(request: FastifyRequest): Promise<void> {
+  request.writeKey = await requireWriteKey(request);
+}
+
+function writeKeyOf(request: FastifyRequest): { workspaceId: string; keyId: string } {
+  if (!request.writeKey) throw new AppError("auth.unauthorized", "The write key is missing.");
+  return request.writeKey;
 }
 
 /**
@@ -90,9 +100,7 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
       `/v1/${type}`,
       {
         bodyLimit: MAX_EVENT_BYTES,
-        preValidation: async (request) => {
-          request.writeKey = await requireWriteKey(request);
-        },
+        preValidation: checkWriteKey,
         schema: {
           tags: ["ingestion"],
           summary: `Segment ${type} call`,
@@ -102,8 +110,7 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request) => {
-        const key = request.writeKey;
-        if (!key) throw new AppError("auth.unauthorized", "The write key is missing.");
+        const key = writeKeyOf(request);
         const result = await acceptEvents(app.ctx.database.db, key.workspaceId, [{ ...request.body, type }], {
           receivedAt: new Date(),
           batchSentAt: undefined,
@@ -120,9 +127,7 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
     "/v1/batch",
     {
       bodyLimit: MAX_BATCH_BYTES,
-      preValidation: async (request) => {
-        request.writeKey = await requireWriteKey(request);
-      },
+      preValidation: checkWriteKey,
       schema: {
         tags: ["ingestion"],
         summary: "Segment batch call",
@@ -133,8 +138,7 @@ export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const key = request.writeKey;
-      if (!key) throw new AppError("auth.unauthorized", "The write key is missing.");
+      const key = writeKeyOf(request);
       const { batch, context } = request.body;
       if (batch.length === 0) throw new AppError("ingest.empty_batch", "The batch has no events.");
       const events = context
