@@ -22,9 +22,14 @@ export function isRetryableDbError(err: unknown): boolean {
  * it loses a deadlock or a unique-key race to a concurrent transaction.
  */
 export async function transactionWithRetry<T>(db: Db, fn: (tx: Db) => Promise<T>, attempts = 6): Promise<T> {
+  return withRetry(() => db.transaction(fn), attempts);
+}
+
+/** Runs `fn` (one autocommitted statement, or a whole transaction) again when it loses such a race. */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await db.transaction(fn);
+      return await fn();
     } catch (err) {
       if (i >= attempts || !isRetryableDbError(err)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** i));

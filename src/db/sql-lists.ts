@@ -1,18 +1,17 @@
 import { type SQL, sql } from "drizzle-orm";
 
-// Lists travel as one JSON parameter: the same SQL text for any length (no parameter-count
-// ceiling, one cached plan), and `= ANY(ARRAY(...))` is an init-plan the planner turns into an
-// index scan however stale the table's statistics are (an `IN (SELECT …)` over a fresh,
-// unanalysed table gets a hash join over the whole workspace instead).
+// Lists travel as one JSON parameter: the same SQL text for any length, no parameter-count
+// ceiling, one cached plan.
+//
+// To find rows by a list of keys, join `eachValue(list)` with a LATERAL subquery that probes
+// the index once per value. `column = ANY(list)` looks the same but leaves the choice to the
+// planner, and over a workspace the statistics do not know yet (a new tenant, a table not
+// analysed since a burst of inserts) it picks a scan of the whole workspace with the list as
+// a filter: one comparison per row and per value, a cost that grows with the workspace.
 
-/** `ARRAY[...]::uuid[]` of the given ids, for `column = ANY(...)`. */
-export function uuidList(ids: Iterable<string>): SQL {
-  return sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify([...ids])}::jsonb)::uuid)`;
-}
-
-/** `ARRAY[...]::text[]` of the given strings, for `column = ANY(...)`. */
-export function textList(values: Iterable<string>): SQL {
-  return sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify([...values])}::jsonb))`;
+/** The values as rows `x(v text, n bigint)`, in the given order, for `CROSS JOIN LATERAL` probes. */
+export function eachValue(values: Iterable<string>): SQL {
+  return sql`jsonb_array_elements_text(${JSON.stringify([...values])}::jsonb) WITH ORDINALITY AS x(v, n)`;
 }
 
 /** A JSON array parameter, for `jsonb_array_elements` / `jsonb_to_recordset`. */

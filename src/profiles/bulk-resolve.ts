@@ -3,7 +3,7 @@ import type { Db } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { uuidv7 } from "../ids.ts";
 import { type Identifier, identifierKey, lockIdentifiers, lookupIdentities } from "./identifiers.ts";
-import { lockLive } from "./merge.ts";
+import { holdLive } from "./merge.ts";
 import type { NormalizedEvent } from "./normalize-event.ts";
 
 type Plan = {
@@ -45,7 +45,7 @@ export async function bulkResolve(
     });
     const targets = valid.flatMap((p) => (p.attachTo ? [p.attachTo] : []));
     // key share is enough to add identifiers that are not a user id: a merge still waits for us
-    const { liveOf } = await lockLive(tx, workspaceId, targets, "key share");
+    const liveOf = await holdLive(tx, workspaceId, targets);
     const out: Array<{ plan: Plan; customerId: string }> = [];
     const customersRows: Array<{ id: string; seen: string }> = [];
     const identityRows: Array<[string, string, string]> = [];

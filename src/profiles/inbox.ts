@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, rows } from "../db/client.ts";
-import { textList } from "../db/sql-lists.ts";
+import { eachValue } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { defineTask, enqueue } from "../jobs/index.ts";
-import { ingestEvents } from "./ingest.ts";
+import { appendEvents, ingestEvents, isPlainEvent, knownCustomer } from "./ingest.ts";
 import {
   fromStored,
   type NormalizedEvent,
@@ -12,6 +12,7 @@ import {
   type StoredEvent,
   toStored,
 } from "./normalize-event.ts";
+import { lookupOwners } from "./owner-cache.ts";
 
 export type AcceptContext = { receivedAt: Date; batchSentAt?: Date | undefined; defaultCountry: string };
 
@@ -56,11 +57,15 @@ export async function acceptEvents(
   ctx: AcceptContext,
 ): Promise<AcceptResult> {
   const rejected: AcceptResult["rejected"] = [];
-  const valid: StoredEvent[] = [];
+  const valid: NormalizedEvent[] = [];
+  const seen = new Set<string>();
   for (const [index, raw] of raws.entries()) {
     const r = normalizeEvent(raw, ctx);
-    if (r.ok) valid.push(toStored(r.event));
-    else {
+    if (r.ok) {
+      // a messageId repeated inside one batch is one event
+      if (!seen.has(r.event.messageId)) valid.push(r.event);
+      seen.add(r.event.messageId);
+    } else {
       const messageId =
         typeof raw === "object" && raw !== null && "messageId" in raw && typeof raw.messageId === "string"
           ? raw.messageId
@@ -68,15 +73,44 @@ export async function acceptEvents(
       rejected.push({ index, messageId, code: r.code, message: r.message });
     }
   }
-  if (valid.length > 0) {
-    // one autocommitted row: the row is the durable work item, so the request holds no lock
-    // another request could queue behind (a transactional NOTIFY would serialise commits)
-    await db.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
-      VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(valid)}, ${valid.length},
-        ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
-    await askForFold(db, workspaceId);
+  if (valid.length === 0) return { accepted: 0, rejected };
+  // Plain events (no traits, no group) of customers we already know go straight onto the
+  // timeline; the rest (a new identifier, two customers to join, an alias, traits to merge)
+  // wait in the inbox, where a fold resolves and stores many batches at a time.
+  const owner = await lookupOwners(
+    db,
+    workspaceId,
+    valid.flatMap((e) => (isPlainEvent(e) ? e.identifiers : [])),
+  );
+  const direct: NormalizedEvent[] = [];
+  const directCustomers: string[] = [];
+  const queued: StoredEvent[] = [];
+  for (const e of valid) {
+    const known = isPlainEvent(e) ? knownCustomer(e, owner) : null;
+    if (known === null) queued.push(toStored(e));
+    else {
+      direct.push(e);
+      directCustomers.push(known);
+    }
   }
-  return { accepted: valid.length, rejected };
+  // the two writes are independent: on a server they go over two connections side by side
+  await Promise.all([
+    queued.length > 0 ? enqueueBatch(db, workspaceId, queued, ctx) : null,
+    direct.length > 0 ? appendEvents(db, workspaceId, direct, (i) => directCustomers[i] ?? "") : null,
+  ]);
+  return { accepted: raws.length - rejected.length, rejected };
+}
+
+/**
+ * Queues events for a fold in one autocommitted row: the row is the durable work item, so the
+ * request holds no lock another request could queue behind (a transactional NOTIFY would
+ * serialise commits).
+ */
+async function enqueueBatch(db: Db, workspaceId: string, events: StoredEvent[], ctx: AcceptContext) {
+  await db.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
+    VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(events)}, ${events.length},
+      ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
+  await askForFold(db, workspaceId);
 }
 
 /**
@@ -193,7 +227,9 @@ export async function foldInbox(
     const ids = claimed.map((c) => c.id);
     const r = await ingestEvents(db, workspaceId, events, async (tx) => {
       await tx.execute(
-        sql`DELETE FROM ingest_batches WHERE workspace_id = ${workspaceId} AND id = ANY(${textList(ids)}::uuid[])`,
+        sql`DELETE FROM ingest_batches WHERE ctid = ANY(ARRAY(SELECT t.ctid FROM ${eachValue(ids)}
+          CROSS JOIN LATERAL (SELECT ctid FROM ingest_batches
+            WHERE workspace_id = ${workspaceId} AND id = x.v::uuid) AS t))`,
       );
     });
     total.batches += claimed.length;
@@ -219,8 +255,9 @@ async function normalizeClaimed(db: Db, workspaceId: string, claimed: Claimed[])
   if (previousIds.length > 0) {
     const found = await rows<{ value: string }>(
       db,
-      sql`SELECT value FROM identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id'
-          AND value = ANY(${textList(previousIds)})`,
+      sql`SELECT i.value FROM ${eachValue(new Set(previousIds))}
+          CROSS JOIN LATERAL (SELECT value FROM identities
+            WHERE workspace_id = ${workspaceId} AND kind = 'user_id' AND value = x.v) AS i`,
     );
     for (const f of found) knownUsers.add(f.value);
   }

@@ -1,16 +1,39 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
-import { transactionWithRetry } from "../db/retry.ts";
-import { textList, uuidList } from "../db/sql-lists.ts";
+import { transactionWithRetry, withRetry } from "../db/retry.ts";
+import { eachValue } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { bulkResolve } from "./bulk-resolve.ts";
 import { identifierKey, lookupIdentities } from "./identifiers.ts";
-import { lockLive } from "./merge.ts";
+import { holdLive } from "./merge.ts";
 import type { NormalizedEvent } from "./normalize-event.ts";
 import { resolveInTransaction } from "./resolve.ts";
 import { applyTraits } from "./traits.ts";
 
 export type IngestResult = { stored: number; duplicates: number; customerIds: string[] };
+
+/**
+ * The one customer every identifier of `e` already belongs to, or null when the event needs
+ * resolving (an identifier is new, they belong to several customers, or it is an alias).
+ * Identifiers move only when their whole customer is merged, so the answer stays right
+ * however late the event is written: the write follows merges to the survivor.
+ */
+export function knownCustomer(
+  e: NormalizedEvent,
+  owner: ReadonlyMap<string, string>,
+  follow: (id: string) => string = (id) => id,
+): string | null {
+  if (e.type === "alias" || e.lookupOnly.length > 0) return null;
+  let found: string | null = null;
+  for (const id of e.identifiers) {
+    const c = owner.get(identifierKey(id));
+    if (c === undefined) return null;
+    const live = follow(c);
+    if (found !== null && found !== live) return null;
+    found = live;
+  }
+  return found;
+}
 
 /**
  * Stores a batch of normalised events, in order. Events whose identifiers already point at
@@ -43,13 +66,8 @@ export async function ingestEvents(
   const assigned: string[] = [];
   const traitsApplied = new Set<number>();
 
-  const ownersOf = (e: NormalizedEvent) =>
-    new Set(e.identifiers.map((id) => owner.get(identifierKey(id))).map((c) => (c ? follow(c) : c)));
-  const isKnown = (e: NormalizedEvent) => {
-    const owners = ownersOf(e);
-    return !owners.has(undefined) && owners.size === 1 && e.type !== "alias";
-  };
-  const slow = todo.flatMap((e, i) => (isKnown(e) ? [] : [i]));
+  const knownOf = (e: NormalizedEvent) => knownCustomer(e, owner, follow);
+  const slow = todo.flatMap((e, i) => (knownOf(e) === null ? [i] : []));
   const bulk =
     slow.length > 0 ? await bulkResolve(db, workspaceId, todo, slow, owner) : new Map<number, string>();
 
@@ -59,8 +77,9 @@ export async function ingestEvents(
       assigned.push(inBulk);
       continue;
     }
-    if (isKnown(e)) {
-      assigned.push([...ownersOf(e)][0] ?? "");
+    const known = knownOf(e);
+    if (known !== null) {
+      assigned.push(known);
       continue;
     }
     const result = await transactionWithRetry(db, (tx) =>
@@ -86,30 +105,41 @@ export async function ingestEvents(
     assigned.push(result.customerId);
   }
 
+  return storeEvents(db, workspaceId, todo, (i) => follow(assigned[i] ?? ""), {
+    traitsApplied,
+    duplicatesBefore: batch.length - todo.length,
+    ...(alsoInTransaction ? { alsoInTransaction } : {}),
+  });
+}
+
+/**
+ * Writes events whose customer is already decided, in one transaction: the customers are
+ * locked key-share (batches never wait for each other, but a merge of these customers waits
+ * for us) and followed to their live survivor; identify traits and group calls of the events
+ * actually stored are applied there too. A `messageId` already stored is skipped.
+ */
+export async function storeEvents(
+  db: Db,
+  workspaceId: string,
+  todo: NormalizedEvent[],
+  customerFor: (index: number) => string,
+  opts: {
+    /** Events whose traits were applied while resolving them. */
+    traitsApplied?: ReadonlySet<number>;
+    /** Duplicates already dropped by the caller, counted in the result. */
+    duplicatesBefore?: number;
+    alsoInTransaction?: ((tx: Db) => Promise<void>) | undefined;
+  } = {},
+): Promise<IngestResult> {
+  const traitsApplied = opts.traitsApplied ?? new Set<number>();
   return transactionWithRetry(db, async (tx) => {
-    // key-share locks: batches never wait for each other, but a merge of these customers waits for us
-    const wanted = [...new Set(assigned.map(follow))];
-    const { liveOf } = await lockLive(tx, workspaceId, wanted, "key share");
+    const wanted = [...new Set(todo.map((_, i) => customerFor(i)))];
+    const liveOf = await holdLive(tx, workspaceId, wanted);
     const customerOf = (i: number) => {
-      const c = follow(assigned[i] ?? "");
+      const c = customerFor(i);
       return liveOf.get(c) ?? c;
     };
-    const payload = todo.map((e, i) => ({
-      workspace_id: workspaceId,
-      id: uuidv7(),
-      customer_id: customerOf(i),
-      type: e.type,
-      name: e.name,
-      message_id: e.messageId,
-      user_id: e.userId,
-      anonymous_id: e.anonymousId,
-      properties: e.properties,
-      traits: e.traits,
-      context: e.context,
-      timestamp: e.timestamp.toISOString(),
-      received_at: e.receivedAt.toISOString(),
-      sent_at: e.sentAt?.toISOString() ?? null,
-    }));
+    const payload = todo.map((e, i) => eventRow(workspaceId, e, customerOf(i)));
     // one JSON parameter instead of 14 per row: cheaper to bind, and no parameter-count ceiling
     const inserted = await rows<{ m: string }>(
       tx,
@@ -133,13 +163,95 @@ export async function ingestEvents(
           : [],
       ),
     );
-    await alsoInTransaction?.(tx);
+    await opts.alsoInTransaction?.(tx);
     return {
       stored: stored.size,
-      duplicates: batch.length - stored.size,
+      duplicates: (opts.duplicatesBefore ?? 0) + todo.length - stored.size,
       customerIds: [...new Set(todo.map((_, i) => customerOf(i)))],
     };
   });
+}
+
+/** An events row as `jsonb_populate_recordset(NULL::events, …)` reads it. */
+function eventRow(workspaceId: string, e: NormalizedEvent, customerId: string) {
+  return {
+    workspace_id: workspaceId,
+    id: uuidv7(),
+    customer_id: customerId,
+    type: e.type,
+    name: e.name,
+    message_id: e.messageId,
+    user_id: e.userId,
+    anonymous_id: e.anonymousId,
+    properties: e.properties,
+    traits: e.traits,
+    context: e.context,
+    timestamp: e.timestamp.toISOString(),
+    received_at: e.receivedAt.toISOString(),
+    sent_at: e.sentAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * True when storing `e` writes nothing but its events row: no traits to merge, no group to
+ * join. Such events of known customers can be appended by `appendEvents` in one statement.
+ */
+export function isPlainEvent(e: NormalizedEvent): boolean {
+  if (e.type === "group" || e.type === "alias") return false;
+  return e.type !== "identify" || e.traits === null || Object.keys(e.traits).length === 0;
+}
+
+/**
+ * Appends plain events (`isPlainEvent`) of customers already decided, in one autocommitted
+ * statement: the customers are held key-share while their events are inserted, exactly as
+ * `storeEvents` does, and a `messageId` already stored is skipped. An event whose customer
+ * turns out merged away meanwhile (or no longer exists) is resolved again by `ingestEvents`.
+ */
+export async function appendEvents(
+  db: Db,
+  workspaceId: string,
+  events: NormalizedEvent[],
+  customerFor: (index: number) => string,
+): Promise<IngestResult> {
+  const customers = [...new Set(events.map((_, i) => customerFor(i)))].sort();
+  const payload = events.map((e, i) => eventRow(workspaceId, e, customerFor(i)));
+  // A row lock taken after waiting for a merge sees the merged row (merged_into set): events of
+  // such customers are left out here, and so is anything of a customer that no longer exists.
+  const out = await withRetry(() =>
+    rows<{ m: string | null; c: string | null }>(
+      db,
+      sql`WITH held AS MATERIALIZED (
+            SELECT c.id, c.merged_into FROM ${eachValue(customers)}
+            CROSS JOIN LATERAL (SELECT id, merged_into FROM customers
+              WHERE workspace_id = ${workspaceId} AND id = x.v::uuid FOR KEY SHARE) AS c
+          ), ins AS (
+            INSERT INTO events SELECT p.* FROM jsonb_populate_recordset(NULL::events, ${JSON.stringify(payload)}::jsonb) AS p
+            WHERE p.customer_id IN (SELECT id FROM held WHERE merged_into IS NULL)
+            ON CONFLICT DO NOTHING RETURNING message_id
+          )
+          SELECT message_id AS m, NULL AS c FROM ins
+          UNION ALL SELECT NULL, id::text FROM held WHERE merged_into IS NULL`,
+    ),
+  );
+  const live = new Set<string>();
+  let stored = 0;
+  for (const r of out) {
+    if (r.c !== null) live.add(r.c);
+    else stored++;
+  }
+  const rest = events.filter((_, i) => !live.has(customerFor(i)));
+  const ids = new Set(customers.filter((c) => live.has(c)));
+  if (rest.length === 0) {
+    return { stored, duplicates: events.length - stored, customerIds: [...ids] };
+  }
+  // merged meanwhile, or gone: resolved again from what the identities say now
+  const more = await ingestEvents(db, workspaceId, rest);
+  for (const c of more.customerIds) ids.add(c);
+  return {
+    stored: stored + more.stored,
+    duplicates: events.length - stored - more.stored,
+    customerIds: [...ids],
+  };
 }
 
 type TraitCall = { id: string; traits: Record<string, unknown>; at: Date };
@@ -157,16 +269,23 @@ async function mergeTraitsInto(
   if (calls.length === 0) return;
   const ids = [...new Set(calls.map((c) => c.id))].sort();
   const isCustomer = table === "customers";
-  const list = isCustomer ? uuidList : textList;
   const current = await rows<{
     id: string;
+    tid: string;
     traits: Record<string, unknown>;
     traitTimes: Record<string, string>;
   }>(
     tx,
-    sql`SELECT id::text AS id, traits, trait_times AS "traitTimes" FROM ${sql.identifier(table)}
-        WHERE workspace_id = ${workspaceId} AND id = ANY(${list(ids)}) ORDER BY id FOR NO KEY UPDATE`,
+    sql`SELECT t.id::text AS id, t.ctid::text AS tid, t.traits, t.trait_times AS "traitTimes"
+        FROM ${eachValue(ids)}
+        CROSS JOIN LATERAL (SELECT ctid, id, traits, trait_times FROM ${sql.identifier(table)}
+          WHERE workspace_id = ${workspaceId} AND id = ${isCustomer ? sql`x.v::uuid` : sql`x.v`}
+          FOR NO KEY UPDATE) AS t
+        ORDER BY x.n`,
   );
+  // Rows we hold locked stay where they are until we write them, so they are updated by tuple
+  // id (a TID scan, whatever the statistics say); a tuple id names one row of this workspace.
+  const tidOf = new Map(current.map((c) => [c.id, c.tid]));
   const state = new Map(
     current.map((c) => [c.id, { traits: c.traits, times: c.traitTimes, changed: false }]),
   );
@@ -184,7 +303,8 @@ async function mergeTraitsInto(
       updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
       AS u(id ${isCustomer ? sql`uuid` : sql`text`}, traits jsonb, trait_times jsonb)
-    WHERE t.workspace_id = ${workspaceId} AND t.id = ANY(${list(payload.map((u) => u.id))}) AND t.id = u.id`);
+    WHERE t.ctid = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(payload.map((u) => tidOf.get(u.id)))}::jsonb)::tid))
+      AND t.id = u.id`);
 }
 
 type GroupCall = { groupId: string; customerId: string; traits: Record<string, unknown>; at: Date };

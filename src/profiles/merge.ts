@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
-import { uuidList } from "../db/sql-lists.ts";
+import { eachValue } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 import { isUuid, uuidv7 } from "../ids.ts";
 import type { Traits, TraitTimes } from "./tables.ts";
@@ -33,23 +33,20 @@ export function registerMergeHook(hook: MergeHook): void {
   hooks.push(hook);
 }
 
-/**
- * How a transaction holds the customers it read. `update` is for changing who they are
- * (merging, attaching identifiers) and excludes every other locker; `key share` is for
- * adding rows that point at them (events): such writers never wait for each other, yet a
- * merge waits for them, so an event is never written against a customer being merged away.
- */
-export type LockMode = "update" | "key share";
+// How a transaction holds the customers it read: `lockLive` (FOR UPDATE) is for changing who
+// they are (merging, attaching a user id) and excludes every other locker; `holdLive` (FOR KEY
+// SHARE) is for adding rows that point at them (events, identifiers): such writers never wait
+// for each other, yet a merge waits for them, so nothing is written against a customer being
+// merged away.
 
 /**
- * Locks the given customers (in id order, so concurrent lockers cannot deadlock on the
- * ordering) and returns them keyed by id. Merged customers come back with `mergedInto` set.
+ * Locks the given customers for update (in id order, so concurrent lockers cannot deadlock on
+ * the ordering) and returns them keyed by id. Merged customers come back with `mergedInto` set.
  */
 export async function lockCustomers(
   tx: Db,
   workspaceId: string,
   ids: string[],
-  mode: LockMode = "update",
 ): Promise<Map<string, LockedCustomer>> {
   const found = new Map<string, LockedCustomer>();
   if (ids.length === 0) return found;
@@ -60,20 +57,21 @@ export async function lockCustomers(
           (extract(epoch FROM first_seen_at) * 1000)::float8 AS "firstSeenAt",
           (extract(epoch FROM last_seen_at) * 1000)::float8 AS "lastSeenAt",
           (extract(epoch FROM created_at) * 1000)::float8 AS "createdAt"
-        FROM customers c
-        WHERE workspace_id = ${workspaceId}
-          AND id = ANY(${uuidList(new Set(ids))})
-        ORDER BY id ${mode === "update" ? sql`FOR UPDATE` : sql`FOR KEY SHARE`}`,
+        FROM ${eachValue([...new Set(ids)].sort())}
+        CROSS JOIN LATERAL (SELECT * FROM customers
+          WHERE workspace_id = ${workspaceId} AND id = x.v::uuid FOR UPDATE) AS c
+        ORDER BY x.n`,
   );
   for (const c of list) found.set(c.id, c);
-  if (mode === "update" && found.size > 0) {
+  if (found.size > 0) {
     // A statement's snapshot is taken before it waits for a row lock: a user id attached by the
     // transaction we waited for would be invisible to a subquery of the locking statement, so
     // user ids are read by a statement of their own, once the locks are held.
     const uids = await rows<{ customerId: string; value: string }>(
       tx,
-      sql`SELECT customer_id::text AS "customerId", value FROM identities
-          WHERE workspace_id = ${workspaceId} AND kind = 'user_id' AND customer_id = ANY(${uuidList(found.keys())})`,
+      sql`SELECT i.customer_id::text AS "customerId", i.value FROM ${eachValue(found.keys())}
+          CROSS JOIN LATERAL (SELECT customer_id, value FROM identities
+            WHERE workspace_id = ${workspaceId} AND customer_id = x.v::uuid AND kind = 'user_id') AS i`,
     );
     for (const u of uids) {
       const c = found.get(u.customerId);
@@ -84,23 +82,47 @@ export async function lockCustomers(
 }
 
 /**
- * Locks the live customers behind `ids`, following merges (a customer merged while we
- * waited for its lock leads to its survivor). Returns the map of every asked id to its live
+ * Locks the live customers behind `ids` for update, following merges (a customer merged while
+ * we waited for its lock leads to its survivor). Returns the map of every asked id to its live
  * customer, and the live rows.
  */
 export async function lockLive(
   tx: Db,
   workspaceId: string,
   ids: string[],
-  mode: LockMode = "update",
 ): Promise<{ liveOf: Map<string, string>; live: Map<string, LockedCustomer> }> {
+  return followMerges(ids, (pending) => lockCustomers(tx, workspaceId, pending));
+}
+
+/**
+ * Holds the live customers behind `ids` with key-share locks, following merges, and returns
+ * the map of every asked id to its live customer. Only the id and where it went are read.
+ */
+export async function holdLive(tx: Db, workspaceId: string, ids: string[]): Promise<Map<string, string>> {
+  const { liveOf } = await followMerges(ids, async (pending) => {
+    const list = await rows<{ id: string; mergedInto: string | null }>(
+      tx,
+      sql`SELECT c.id::text AS "id", c.merged_into::text AS "mergedInto" FROM ${eachValue([...new Set(pending)].sort())}
+          CROSS JOIN LATERAL (SELECT id, merged_into FROM customers
+            WHERE workspace_id = ${workspaceId} AND id = x.v::uuid FOR KEY SHARE) AS c
+          ORDER BY x.n`,
+    );
+    return new Map(list.map((c) => [c.id, c]));
+  });
+  return liveOf;
+}
+
+async function followMerges<R extends { mergedInto: string | null }>(
+  ids: string[],
+  lockRound: (pending: string[]) => Promise<Map<string, R>>,
+): Promise<{ liveOf: Map<string, string>; live: Map<string, R> }> {
   const liveOf = new Map<string, string>();
-  const live = new Map<string, LockedCustomer>();
+  const live = new Map<string, R>();
   let pending = [...new Set(ids)];
   for (let round = 0; pending.length > 0; round++) {
     if (round > 5)
       throw new AppError("profiles.merge_busy", "The customer changed too often while being read; retry.");
-    const locked = await lockCustomers(tx, workspaceId, pending, mode);
+    const locked = await lockRound(pending);
     const next: string[] = [];
     for (const id of pending) {
       const row = locked.get(id);
