@@ -1,3 +1,5 @@
+import { deliveryTasks } from "./delivery/tasks.ts";
+import { webhookTasks } from "./delivery/webhooks/tasks.ts";
 import type { AnyTask, Schedule } from "./jobs/index.ts";
 import { ingestSweepSchedule, ingestSweepTask, ingestTask } from "./profiles/inbox.ts";
 
@@ -5,9 +7,9 @@ import { ingestSweepSchedule, ingestSweepTask, ingestTask } from "./profiles/inb
  * Every background task of every module, and the cron schedules that start some of them.
  * The worker role runs these; modules add theirs here as they grow.
  */
-export const allTasks: AnyTask[] = [ingestTask, ingestSweepTask];
+export const allTasks: AnyTask[] = [ingestTask, ingestSweepTask, ...deliveryTasks, ...webhookTasks];
 
 export const allSchedules: Schedule[] = [ingestSweepSchedule];
 
 /** The queues the worker serves and how many jobs of each may run at once. */
-export const queueConcurrency: Record<string, number> = { default: 4, ingest: 2 };
+export const queueConcurrency: Record<string, number> = { default: 4, ingest: 2, delivery: 4, webhooks: 2 };

@@ -12,17 +12,26 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.ts";
+import { type Bus, createBus } from "../realtime/bus.ts";
 import { toErrorResponse } from "./error-response.ts";
+import { consentRoutes } from "./routes/consent.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
+import { messageCenterRoutes } from "./routes/message-center.ts";
+import { messageRoutes } from "./routes/messages.ts";
 import { platformRoutes } from "./routes/platform.ts";
+import { preferenceCenterRoutes } from "./routes/preference-center.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { templateRoutes } from "./routes/templates.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export type App = FastifyInstance;
 
 declare module "fastify" {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Realtime fan-out for streams to apps and agents (opened with the app, closed with it). */
+    bus: Bus;
   }
 }
 
@@ -40,6 +49,11 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     }),
   });
   app.decorate("ctx", ctx);
+  const bus = await createBus(ctx.database, undefined, { logger: ctx.logger });
+  app.decorate("bus", bus);
+  app.addHook("onClose", async () => {
+    await bus.close();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -89,5 +103,11 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(platformRoutes);
   await typed.register(ingestRoutes);
   await typed.register(customerRoutes);
+  await typed.register(consentRoutes);
+  await typed.register(preferenceCenterRoutes);
+  await typed.register(messageRoutes);
+  await typed.register(templateRoutes);
+  await typed.register(webhookRoutes);
+  await typed.register(messageCenterRoutes);
   return app;
 }
