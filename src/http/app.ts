@@ -21,6 +21,7 @@ import { messageCenterRoutes } from "./routes/message-center.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { preferenceCenterRoutes } from "./routes/preference-center.ts";
+import { providerCallbackRoutes } from "./routes/provider-callbacks.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -109,5 +110,6 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(templateRoutes);
   await typed.register(webhookRoutes);
   await typed.register(messageCenterRoutes);
+  await typed.register(providerCallbackRoutes);
   return app;
 }
