@@ -1,6 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
+import { closeSmtpTransports } from "./delivery/providers/smtp.ts";
 import type { App } from "./http/app.ts";
 import { createScheduler, createWorker, type Scheduler, type Worker } from "./jobs/index.ts";
 import { allSchedules, allTasks, queueConcurrency } from "./tasks.ts";
@@ -50,6 +51,8 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
       await app?.close();
       await scheduler?.stop();
       await worker?.stop({ timeoutMs: 10_000 });
+      // pooled SMTP connections would keep the process alive
+      closeSmtpTransports();
       await ctx.database.close();
     })();
     return closing;

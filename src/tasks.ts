@@ -1,3 +1,6 @@
+// modules that own customer rows register their merge hooks when loaded: every role loads these
+import "./consent/consent-merge.ts";
+import "./delivery/providers/in-app.ts";
 import { deliveryTasks } from "./delivery/tasks.ts";
 import { webhookTasks } from "./delivery/webhooks/tasks.ts";
 import type { AnyTask, Schedule } from "./jobs/index.ts";

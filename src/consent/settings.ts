@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { messagingSettings } from "./tables.ts";
+import { ensureDefaultTopics } from "./topics.ts";
 
 export type MessagingSettings = typeof messagingSettings.$inferSelect;
 
@@ -15,14 +16,17 @@ export async function getMessagingSettings(db: Db, workspaceId: string): Promise
     .from(messagingSettings)
     .where(eq(messagingSettings.workspaceId, workspaceId));
   if (found) return found;
-  await db
+  const inserted = await db
     .insert(messagingSettings)
     .values({
       workspaceId,
       linkSecret: randomBytes(32).toString("base64url"),
       identitySecret: randomBytes(32).toString("base64url"),
     })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ workspaceId: messagingSettings.workspaceId });
+  // the workspace's first use of messaging: give it the starter topics too
+  if (inserted.length > 0) await ensureDefaultTopics(db, workspaceId);
   const [created] = await db
     .select()
     .from(messagingSettings)

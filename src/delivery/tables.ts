@@ -84,8 +84,8 @@ export const deliveries = pgTable(
     providerMessageId: text("provider_message_id"),
     attempts: integer("attempts").notNull().default(0),
     error: jsonb("error").$type<{ reason: string; retryable?: boolean } | null>(),
-    /** Marketing messages sent or on their way count toward frequency caps. */
-    countsTowardCaps: boolean("counts_toward_caps").notNull().default(false),
+    /** When this marketing message started to count toward frequency caps (queued to send). */
+    countedAt: tz("counted_at"),
     /** Who asked: "api", "agent", "journey", "status"… and their reference. */
     source: text("source").notNull(),
     sourceRef: text("source_ref"),
@@ -98,8 +98,8 @@ export const deliveries = pgTable(
     uniqueIndex("deliveries_idempotency_key").on(t.workspaceId, t.idempotencyKey),
     index("deliveries_customer_idx").on(t.workspaceId, t.customerId, t.createdAt.desc()),
     index("deliveries_caps_idx")
-      .on(t.workspaceId, t.customerId, t.createdAt)
-      .where(sql`${t.countsTowardCaps}`),
+      .on(t.workspaceId, t.customerId, t.countedAt)
+      .where(sql`${t.countedAt} IS NOT NULL`),
     index("deliveries_provider_message_idx")
       .on(t.workspaceId, t.provider, t.providerMessageId)
       .where(sql`${t.providerMessageId} IS NOT NULL`),

@@ -1,4 +1,5 @@
 import type { AnyTask } from "../jobs/index.ts";
+import { deliverTask } from "./engine.ts";
 
 /** The delivery engine's background tasks. */
-export const deliveryTasks: AnyTask[] = [];
+export const deliveryTasks: AnyTask[] = [deliverTask];

@@ -19,6 +19,12 @@ const exact: Record<string, number> = {
   // Segment answers 400 to oversized events and batches; its clients drop rather than retry those
   "ingest.event_too_large": 400,
   "ingest.batch_too_large": 400,
+  // Stripe's answer to a reused idempotency key with another request
+  "delivery.idempotency_key_reused": 422,
+  "delivery.template_render_failed": 422,
+  // a refused destination is bad input, not a lack of permission
+  "webhooks.url_forbidden": 400,
+  "consent.invalid_user_hash": 401,
 };
 
 // matched after the module's dot or an underscore: `users.not_found`, `profiles.customer_not_found`

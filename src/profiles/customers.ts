@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
+import { eachValue } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { type IdentityKind, normalizeIdentifier } from "./identifiers.ts";
@@ -288,4 +289,36 @@ export async function listConflicts(
         ORDER BY created_at DESC, id DESC LIMIT ${opts.limit}`,
   );
   return found.map((c) => ({ ...c, createdAt: iso(c.createdAt) }));
+}
+
+/** A customer as senders need them: traits and identities. */
+export type Audience = {
+  id: string;
+  traits: Record<string, unknown>;
+  identities: Array<{ kind: string; value: string }>;
+};
+
+/**
+ * Many customers at once, keyed by the id asked (a merged id answers with its survivor);
+ * ids of no customer are absent. One statement, one primary-key probe per id.
+ */
+export async function getAudiences(
+  db: Db,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Map<string, Audience>> {
+  const asked = [...new Set(ids)];
+  for (const id of asked) requireUuid(id);
+  if (asked.length === 0) return new Map();
+  const found = await rows<Audience & { asked: string; identities: Audience["identities"] | null }>(
+    db,
+    sql`SELECT x.v AS asked, c.id::text AS id, c.traits,
+          (SELECT jsonb_agg(jsonb_build_object('kind', i.kind, 'value', i.value) ORDER BY i.kind, i.value)
+            FROM identities i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id) AS identities
+        FROM ${eachValue(asked)}
+        CROSS JOIN LATERAL (SELECT COALESCE(merged_into, id) AS live FROM customers
+          WHERE workspace_id = ${workspaceId} AND id = x.v::uuid) AS m
+        CROSS JOIN LATERAL (SELECT * FROM customers WHERE workspace_id = ${workspaceId} AND id = m.live) AS c`,
+  );
+  return new Map(found.map((r) => [r.asked, { id: r.id, traits: r.traits, identities: r.identities ?? [] }]));
 }

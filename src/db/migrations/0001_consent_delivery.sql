@@ -95,7 +95,7 @@ CREATE TABLE "deliveries" (
 	"provider_message_id" text,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"error" jsonb,
-	"counts_toward_caps" boolean DEFAULT false NOT NULL,
+	"counted_at" timestamp with time zone,
 	"source" text NOT NULL,
 	"source_ref" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -186,7 +186,7 @@ CREATE INDEX "consent_ledger_customer_idx" ON "consent_ledger" USING btree ("wor
 CREATE UNIQUE INDEX "topics_key_key" ON "topics" USING btree ("workspace_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "deliveries_idempotency_key" ON "deliveries" USING btree ("workspace_id","idempotency_key");--> statement-breakpoint
 CREATE INDEX "deliveries_customer_idx" ON "deliveries" USING btree ("workspace_id","customer_id","created_at" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "deliveries_caps_idx" ON "deliveries" USING btree ("workspace_id","customer_id","created_at") WHERE "deliveries"."counts_toward_caps";--> statement-breakpoint
+CREATE INDEX "deliveries_caps_idx" ON "deliveries" USING btree ("workspace_id","customer_id","counted_at") WHERE "deliveries"."counted_at" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "deliveries_provider_message_idx" ON "deliveries" USING btree ("workspace_id","provider","provider_message_id") WHERE "deliveries"."provider_message_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "delivery_events_delivery_idx" ON "delivery_events" USING btree ("workspace_id","delivery_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "in_app_messages_delivery_key" ON "in_app_messages" USING btree ("workspace_id","delivery_id");--> statement-breakpoint
