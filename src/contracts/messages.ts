@@ -14,19 +14,20 @@ export const Recipient = z
     message: "give exactly one of customerId, userId, email or phone",
   });
 
+/** Ad-hoc content (Liquid in every field), when a message uses no template. */
+export const MessageContent = z.object({
+  subject: z.string().max(998).optional(),
+  text: z.string().min(1).max(100_000),
+  html: z.string().max(500_000).optional(),
+  title: z.string().max(500).optional(),
+});
+
 export const SendMessageBody = z.object({
   to: Recipient,
   topic: z.string().min(1).max(64).describe("The topic's key: promotions, account…"),
   channel: z.enum(CHANNELS).optional().describe("Forces the channel; by default the Gate chooses."),
   template: z.string().min(1).max(64).optional().describe("A template key; or give content."),
-  content: z
-    .object({
-      subject: z.string().max(998).optional(),
-      text: z.string().min(1).max(100_000),
-      html: z.string().max(500_000).optional(),
-      title: z.string().max(500).optional(),
-    })
-    .optional(),
+  content: MessageContent.optional(),
   data: z.record(z.string(), z.unknown()).optional().describe("Values for the template: {{ data.x }}."),
 });
 

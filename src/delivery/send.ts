@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { GateDecision } from "../consent/gate.ts";
 import { type GateContext, loadGateContexts } from "../consent/gate-input.ts";
 import { CHANNELS, type Channel } from "../consent/tables.ts";
+import { MessageContent } from "../contracts/messages.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { eachValue } from "../db/sql-lists.ts";
@@ -28,14 +29,7 @@ export const SendRequest = z
     channel: z.enum(CHANNELS).optional(),
     /** A template key; or give `content`. */
     template: z.string().min(1).max(64).optional(),
-    content: z
-      .object({
-        subject: z.string().max(998).optional(),
-        text: z.string().min(1).max(100_000),
-        html: z.string().max(500_000).optional(),
-        title: z.string().max(500).optional(),
-      })
-      .optional(),
+    content: MessageContent.optional(),
     /** Values for the template (`{{ data.order_id }}`). */
     data: z.record(z.string(), z.unknown()).default({}),
     /** The same key never sends twice; a different request under a used key is refused. */
