@@ -63,6 +63,23 @@ describe("sending through the Gate into the ledger", () => {
     expect(await runDelivery(db, ws, out.deliveryId)).toBe("delivered");
     const d = await getDelivery(db, ws, out.deliveryId);
     expect(d.content).toMatchObject({ subject: "Hello Ada", text: "Hi Ada!" });
+    // templates also read the preferences the message honours
+    const prefs = await sendMessage(
+      db,
+      ws,
+      {
+        customerId,
+        topic: "account",
+        content: {
+          subject: "Prefs",
+          text: "{{ customer.preferences.language }} {{ customer.preferences.timezone }}",
+        },
+        idempotencyKey: "k-prefs",
+        source: "api",
+      },
+      { publicUrl },
+    );
+    expect((await getDelivery(db, ws, prefs.deliveryId)).content?.text).toBe("en UTC");
     // every email carries RFC 8058 one-click unsubscribe headers pointing at this customer's link
     expect(d.content?.headers?.["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
     expect(d.content?.headers?.["List-Unsubscribe"]).toMatch(

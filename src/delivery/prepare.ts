@@ -50,7 +50,12 @@ export async function prepareContent(
   const identities: Record<string, string[]> = {};
   for (const i of customer.identities) identities[i.kind] = [...(identities[i.kind] ?? []), i.value];
   const ctx: RenderContext = {
-    customer: { id: customer.id, traits: customer.traits, identities },
+    customer: {
+      id: customer.id,
+      traits: customer.traits,
+      identities,
+      preferences: { language: gate.language, timezone: gate.input.timezone },
+    },
     data: request.data,
     topic: {
       key: gate.topic.key,

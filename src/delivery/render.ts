@@ -5,9 +5,18 @@ import { htmlToText } from "./html-text.ts";
 import { describeLiquidError, type LiquidMode, renderLiquid } from "./liquid.ts";
 import type { RenderedContent, TemplateVariant } from "./tables.ts";
 
-/** Everything a template can read: `customer.*`, `data.*`, `topic.*`, `language`, `links.*`. */
+/**
+ * Everything a template can read: `customer.*` (traits, identities, and the preferences the
+ * message honours: `customer.preferences.language`, `.timezone`), `data.*`, `topic.*`,
+ * `language`, `links.*`.
+ */
 export type RenderContext = {
-  customer: { id: string; traits: Record<string, unknown>; identities: Record<string, string[]> };
+  customer: {
+    id: string;
+    traits: Record<string, unknown>;
+    identities: Record<string, string[]>;
+    preferences?: { language: string; timezone: string };
+  };
   /** The send request's data (and event data). */
   data: Record<string, unknown>;
   topic: { key: string; name: string };
