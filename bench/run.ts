@@ -1,8 +1,9 @@
 import { type Figure, parseArgs, postgresReachable, printSummary } from "./harness.ts";
+import { benchInbox } from "./inbox.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchSend } from "./send.ts";
 
-const benches = { ingest: benchIngest, send: benchSend } as const;
+const benches = { ingest: benchIngest, send: benchSend, inbox: benchInbox } as const;
 
 const { name, args } = parseArgs(process.argv.slice(2));
 const chosen = name ? [name] : Object.keys(benches);

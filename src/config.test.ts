@@ -27,4 +27,18 @@ describe("loadConfig", () => {
     expect(message).toContain("PORT");
     expect(message).toContain("RAPPORT_DEFAULT_COUNTRY: must be an ISO 3166 alpha-2 country code");
   });
+
+  it("keeps the inbound mail listener off unless a port is set, and wants TLS files in pairs", () => {
+    expect(loadConfig({}).smtp).toBeUndefined();
+    expect(loadConfig({ RAPPORT_SMTP_PORT: "0" }).smtp).toBeUndefined();
+    expect(loadConfig({ RAPPORT_SMTP_PORT: "2525" }).smtp).toEqual({
+      port: 2525,
+      host: "0.0.0.0",
+      tlsKeyFile: undefined,
+      tlsCertFile: undefined,
+    });
+    expect(() => loadConfig({ RAPPORT_SMTP_PORT: "2525", RAPPORT_SMTP_TLS_KEY: "/k.pem" })).toThrow(
+      /RAPPORT_SMTP_TLS_KEY and RAPPORT_SMTP_TLS_CERT: set both/,
+    );
+  });
 });

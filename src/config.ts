@@ -24,6 +24,10 @@ const Env = z.object({
     .default("false")
     .transform((v) => v === "true" || v === "1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  RAPPORT_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  RAPPORT_SMTP_HOST: z.string().default("0.0.0.0"),
+  RAPPORT_SMTP_TLS_KEY: z.string().min(1).optional(),
+  RAPPORT_SMTP_TLS_CERT: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -41,6 +45,10 @@ export type Config = {
   /** Believe X-Forwarded-* headers (set when Rapport runs behind a reverse proxy). */
   trustProxy: boolean;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
+  /** The inbound mail listener: off unless a port is set; STARTTLS with both key and certificate files. */
+  smtp:
+    | { port: number; host: string; tlsKeyFile: string | undefined; tlsCertFile: string | undefined }
+    | undefined;
 };
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
@@ -56,6 +64,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if ((e.RAPPORT_SMTP_TLS_KEY === undefined) !== (e.RAPPORT_SMTP_TLS_CERT === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration:\n  RAPPORT_SMTP_TLS_KEY and RAPPORT_SMTP_TLS_CERT: set both (the key and the certificate files) or neither",
+    );
+  }
   const shownHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
   return {
     port: e.PORT,
@@ -71,5 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authRateLimit: e.RAPPORT_AUTH_RATE_LIMIT,
     trustProxy: e.RAPPORT_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    smtp: e.RAPPORT_SMTP_PORT
+      ? {
+          port: e.RAPPORT_SMTP_PORT,
+          host: e.RAPPORT_SMTP_HOST,
+          tlsKeyFile: e.RAPPORT_SMTP_TLS_KEY,
+          tlsCertFile: e.RAPPORT_SMTP_TLS_CERT,
+        }
+      : undefined,
   };
 }

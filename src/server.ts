@@ -29,10 +29,12 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
   let url: string | undefined;
   let worker: Worker | undefined;
   let scheduler: Scheduler | undefined;
+  let smtp: { close(): Promise<void> } | undefined;
   if (role === "all" || role === "api") {
     const { buildApp } = await import("./http/app.ts");
     app = await buildApp(ctx);
     url = await app.listen({ port: ctx.config.port, host: ctx.config.host });
+    if (ctx.config.smtp) smtp = await startInboundMail(ctx, ctx.config.smtp);
   }
   if (role === "all" || role === "worker") {
     worker = createWorker({
@@ -48,6 +50,7 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await smtp?.close();
       await app?.close();
       await scheduler?.stop();
       await worker?.stop({ timeoutMs: 10_000 });
@@ -58,4 +61,29 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
     return closing;
   };
   return { ctx, app, url, close };
+}
+
+/** The inbound mail listener (with the API role), when `RAPPORT_SMTP_PORT` asks for one. */
+async function startInboundMail(
+  ctx: AppContext,
+  smtp: NonNullable<AppContext["config"]["smtp"]>,
+): Promise<{ close(): Promise<void> }> {
+  const [{ startSmtpListener }, { readFile }] = await Promise.all([
+    import("./channels/email/smtp-listener.ts"),
+    import("node:fs/promises"),
+  ]);
+  const tls =
+    smtp.tlsKeyFile && smtp.tlsCertFile
+      ? { key: await readFile(smtp.tlsKeyFile), cert: await readFile(smtp.tlsCertFile) }
+      : undefined;
+  const listener = await startSmtpListener({
+    database: ctx.database,
+    config: ctx.config,
+    logger: ctx.logger,
+    port: smtp.port,
+    host: smtp.host,
+    tls,
+  });
+  ctx.logger.info({ port: listener.port }, "inbound mail listening");
+  return listener;
 }

@@ -1,5 +1,7 @@
 // modules that own customer rows register their merge hooks when loaded: every role loads these
 import "./consent/consent-merge.ts";
+import "./conversations/conversations.ts";
+import { wakeSnoozedSchedule, wakeSnoozedTask } from "./conversations/snooze.ts";
 import "./delivery/providers/in-app.ts";
 import { deliveryTasks } from "./delivery/tasks.ts";
 import { webhookTasks } from "./delivery/webhooks/tasks.ts";
@@ -10,9 +12,15 @@ import { ingestSweepSchedule, ingestSweepTask, ingestTask } from "./profiles/inb
  * Every background task of every module, and the cron schedules that start some of them.
  * The worker role runs these; modules add theirs here as they grow.
  */
-export const allTasks: AnyTask[] = [ingestTask, ingestSweepTask, ...deliveryTasks, ...webhookTasks];
+export const allTasks: AnyTask[] = [
+  ingestTask,
+  ingestSweepTask,
+  wakeSnoozedTask,
+  ...deliveryTasks,
+  ...webhookTasks,
+];
 
-export const allSchedules: Schedule[] = [ingestSweepSchedule];
+export const allSchedules: Schedule[] = [ingestSweepSchedule, wakeSnoozedSchedule];
 
 /** The queues the worker serves and how many jobs of each may run at once. */
 export const queueConcurrency: Record<string, number> = { default: 4, ingest: 2, delivery: 4, webhooks: 2 };

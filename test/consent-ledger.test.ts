@@ -259,6 +259,7 @@ describe("consent ledger", () => {
       "events",
       "service-status",
       "account",
+      "support",
     ]);
     for (const topic of a.topics) expect(Object.keys(topic.channels).sort()).toEqual([...CHANNELS].sort());
     const promoUs = a.topics[0]!.channels;

@@ -17,7 +17,7 @@ afterAll(async () => app?.close());
 const db = () => app.ctx.database.db;
 
 describe("topics", () => {
-  it("gives every workspace the six starter topics once, in English and French", async () => {
+  it("gives every workspace the seven starter topics once, in English and French", async () => {
     const { workspace } = await createTestWorkspace(await testDatabase());
     await getMessagingSettings(db(), workspace.id);
     await ensureDefaultTopics(db(), workspace.id);
@@ -30,6 +30,7 @@ describe("topics", () => {
       ["events", "marketing"],
       ["service-status", "transactional"],
       ["account", "transactional"],
+      ["support", "transactional"],
     ]);
     for (const t of found) {
       expect(t.names.en).toBeTruthy();

@@ -51,6 +51,7 @@ describe("in-app preference API", () => {
       "loyalty",
       "service-status",
       "account",
+      "support",
     ]);
     expect(body.reachableChannels).toEqual(["push", "in_app"]);
     expect(body.topics[0].channels.push).toEqual({ subscribed: true, source: "default" });

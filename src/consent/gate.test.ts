@@ -70,6 +70,22 @@ describe("the Gate, by example", () => {
     });
   });
 
+  it("uses a requested address only if it is the customer's", () => {
+    const both = base({
+      topic: { id: TOPIC, kind: "transactional", defaults: {} },
+      reachable: { sms: ["+33611111111", "+33622222222"] },
+      requestedChannel: "sms",
+    });
+    expect(decide({ ...both, requestedAddress: "+33622222222" })).toMatchObject({ address: "+33622222222" });
+    expect(decide({ ...both, requestedAddress: "+33699999999" })).toMatchObject({
+      action: "skip",
+      reason: "unreachable",
+    });
+    expect(
+      decide({ ...both, requestedAddress: "+33622222222", suppressed: new Set(["sms:+33622222222"]) }),
+    ).toMatchObject({ action: "skip", reason: "suppressed" });
+  });
+
   it("prefers the customer's order over the workspace's", () => {
     const d = decide(
       base({

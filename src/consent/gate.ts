@@ -8,6 +8,8 @@ export type GateInput = {
   topic: TopicRule;
   /** The channel the sender insists on; otherwise the Gate chooses. */
   requestedChannel?: Channel | undefined;
+  /** With a requested channel: the one address to use (a reply goes where the customer wrote from). */
+  requestedAddress?: string | undefined;
   /** Where the customer can be reached, per channel, best address first. */
   reachable: Partial<Record<Channel, string[]>>;
   /** `channel:address` pairs nothing may be sent to. */
@@ -53,7 +55,12 @@ export function decide(input: GateInput): GateDecision {
   const ruledOut: Partial<Record<Channel, SkipReason>> = {};
   const nowMs = input.now.getTime();
   for (const channel of candidates) {
-    const addresses = input.reachable[channel] ?? [];
+    const known = input.reachable[channel] ?? [];
+    // a requested address counts only if it is one of the customer's own
+    const addresses =
+      input.requestedAddress !== undefined && input.requestedChannel === channel
+        ? known.filter((a) => a === input.requestedAddress)
+        : known;
     if (addresses.length === 0) {
       ruledOut[channel] = "unreachable";
       continue;

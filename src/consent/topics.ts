@@ -83,6 +83,16 @@ const DEFAULT_TOPICS: DefaultTopic[] = [
     },
     defaults: TRANSACTIONAL_DEFAULTS,
   },
+  {
+    key: "support",
+    kind: "transactional",
+    names: { en: "Conversations with us", fr: "Échanges avec nous" },
+    descriptions: {
+      en: "Our answers when you write to us, on the channel you wrote on.",
+      fr: "Nos réponses quand vous nous écrivez, sur le canal que vous avez utilisé.",
+    },
+    defaults: TRANSACTIONAL_DEFAULTS,
+  },
 ];
 
 /** A topic as the API shows it. */
@@ -102,8 +112,8 @@ export function presentTopic(t: TopicRow): TopicView {
 }
 
 /**
- * Creates the six starter topics of a workspace (promotions, news, loyalty, events,
- * service-status, account) where their keys are free. Safe to run any number of times.
+ * Creates the starter topics of a workspace (promotions, news, loyalty, events,
+ * service-status, account, support) where their keys are free. Safe to run any number of times.
  */
 export async function ensureDefaultTopics(db: Db, workspaceId: string): Promise<void> {
   await db

@@ -19,6 +19,9 @@ export const WEBHOOK_EVENT_TYPES = [
   "delivery.clicked",
   "delivery.skipped",
   "consent.changed",
+  "conversation.created",
+  "conversation.updated",
+  "message.created",
   "webhook.test",
 ] as const;
 export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);

@@ -47,7 +47,7 @@ type Row = {
   kind: "marketing" | "transactional";
   address: string | null;
   content: RenderedContent | null;
-  request: StoredRequest & { channel?: Channel };
+  request: StoredRequest & { channel?: Channel; address?: string };
   idempotencyKey: string;
   state: DeliveryState;
   attempts: number;
@@ -318,7 +318,15 @@ async function regate(db: Db, workspaceId: string, row: Row, now: Date): Promise
     return undefined;
   }
   return transactionWithRetry(db, async (tx) => {
-    const d = await decideLocked(tx, workspaceId, customer.id, gate, row.request.channel, now);
+    const d = await decideLocked(
+      tx,
+      workspaceId,
+      customer.id,
+      gate,
+      row.request.channel,
+      now,
+      row.request.address,
+    );
     if (d.action === "skip") {
       await tx.execute(sql`UPDATE deliveries SET state = 'skipped', updated_at = now(),
           gate = ${JSON.stringify({ action: "skip", reason: d.reason, details: { channels: d.channels } })}::jsonb

@@ -5,7 +5,12 @@ import type { Channel } from "../consent/tables.ts";
 import { type Db, rows } from "../db/client.ts";
 import { eachValue } from "../db/sql-lists.ts";
 
-export type GateAsk = { customerId: string; gate: GateContext; channel?: Channel | undefined };
+export type GateAsk = {
+  customerId: string;
+  gate: GateContext;
+  channel?: Channel | undefined;
+  address?: string | undefined;
+};
 
 /**
  * Runs the Gate for many requests inside `tx`, in order. Customers with marketing under caps
@@ -51,7 +56,13 @@ export async function decideAllLocked(
   }
   return asks.map((a) => {
     const mine = recent.get(a.customerId) ?? [];
-    const d = decide({ ...a.gate.input, now, recent: mine, requestedChannel: a.channel });
+    const d = decide({
+      ...a.gate.input,
+      now,
+      recent: mine,
+      requestedChannel: a.channel,
+      requestedAddress: a.address,
+    });
     if (d.action === "send" && a.gate.topic.kind === "marketing") {
       mine.push({ channel: d.channel, at: now });
       recent.set(a.customerId, mine);
@@ -68,8 +79,14 @@ export async function decideLocked(
   gate: GateContext,
   requestedChannel: Channel | undefined,
   now: Date,
+  requestedAddress?: string,
 ): Promise<GateDecision> {
-  const [d] = await decideAllLocked(tx, workspaceId, [{ customerId, gate, channel: requestedChannel }], now);
+  const [d] = await decideAllLocked(
+    tx,
+    workspaceId,
+    [{ customerId, gate, channel: requestedChannel, address: requestedAddress }],
+    now,
+  );
   if (!d) throw new Error("no decision");
   return d;
 }

@@ -27,6 +27,8 @@ export const SendRequest = z
     topic: z.string().min(1).max(64),
     /** Forces the channel; otherwise the customer's preference, then the workspace's order. */
     channel: z.enum(CHANNELS).optional(),
+    /** With `channel`: the customer's one address to use (a reply goes where they wrote from). */
+    address: z.string().min(1).max(512).optional(),
     /** A template key; or give `content`. */
     template: z.string().min(1).max(64).optional(),
     content: MessageContent.optional(),
@@ -201,7 +203,12 @@ async function sendPending(
     const decisions = await decideAllLocked(
       tx,
       workspaceId,
-      items.map((it) => ({ customerId: it.audience.id, gate: it.gate, channel: it.p.channel })),
+      items.map((it) => ({
+        customerId: it.audience.id,
+        gate: it.gate,
+        channel: it.p.channel,
+        address: it.p.address,
+      })),
       now,
     );
     const rowsToWrite: Array<Record<string, unknown>> = [];

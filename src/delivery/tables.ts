@@ -103,6 +103,10 @@ export const deliveries = pgTable(
     index("deliveries_provider_message_idx")
       .on(t.workspaceId, t.provider, t.providerMessageId)
       .where(sql`${t.providerMessageId} IS NOT NULL`),
+    // an email reply or bounce names only the Message-ID: found before its workspace is known
+    index("deliveries_any_provider_message_idx")
+      .on(t.provider, t.providerMessageId)
+      .where(sql`${t.providerMessageId} IS NOT NULL`),
   ],
 );
 

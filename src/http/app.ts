@@ -4,6 +4,7 @@ import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
+import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import {
   jsonSchemaTransform,
@@ -15,15 +16,19 @@ import type { AppContext } from "../context.ts";
 import { type Bus, createBus } from "../realtime/bus.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { consentRoutes } from "./routes/consent.ts";
+import { conversationRoutes } from "./routes/conversations.ts";
 import { customerRoutes } from "./routes/customers.ts";
+import { emailInboundRoutes } from "./routes/email-inbound.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { messageCenterRoutes } from "./routes/message-center.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { preferenceCenterRoutes } from "./routes/preference-center.ts";
 import { providerCallbackRoutes } from "./routes/provider-callbacks.ts";
+import { realtimeRoutes } from "./routes/realtime.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { templateRoutes } from "./routes/templates.ts";
+import { twilioInboundRoutes } from "./routes/twilio-inbound.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export type App = FastifyInstance;
@@ -76,6 +81,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
@@ -111,5 +117,9 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(webhookRoutes);
   await typed.register(messageCenterRoutes);
   await typed.register(providerCallbackRoutes);
+  await typed.register(conversationRoutes);
+  await app.register(realtimeRoutes);
+  await typed.register(twilioInboundRoutes);
+  await typed.register(emailInboundRoutes);
   return app;
 }

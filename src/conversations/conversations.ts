@@ -1,0 +1,239 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Channel } from "../consent/tables.ts";
+import { type Db, rows } from "../db/client.ts";
+import { transactionWithRetry } from "../db/retry.ts";
+import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
+import { AppError } from "../errors.ts";
+import { isUuid } from "../ids.ts";
+import { registerMergeHook } from "../profiles/merge.ts";
+import { publishInTransaction } from "../realtime/bus.ts";
+import { conversationsTopic } from "./inbound.ts";
+import { type Attachment, CONVERSATION_STATUSES, type ConversationSource, PRIORITIES } from "./tables.ts";
+
+export type Conversation = {
+  id: string;
+  number: number;
+  inboxId: string;
+  customerId: string;
+  channel: Channel | null;
+  contactAddress: string | null;
+  subject: string | null;
+  status: (typeof CONVERSATION_STATUSES)[number];
+  snoozedUntil: string | null;
+  priority: (typeof PRIORITIES)[number];
+  assigneeId: string | null;
+  teamId: string | null;
+  labels: string[];
+  attributes: Record<string, unknown>;
+  source: ConversationSource;
+  firstResponseAt: string | null;
+  resolvedAt: string | null;
+  lastMessageAt: string;
+  lastCustomerMessageAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type ConversationMessage = {
+  id: string;
+  conversationId: string;
+  direction: "inbound" | "outbound";
+  kind: "message" | "note" | "activity" | "call";
+  authorId: string | null;
+  text: string;
+  html: string | null;
+  attachments: Attachment[];
+  deliveryId: string | null;
+  /** The delivery's state for outbound messages (sent, failed…), so agents see their fate. */
+  deliveryState: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+};
+
+const ts = (col: string) => sql.raw(`to_json(c.${col})#>>'{}'`);
+const COLUMNS = sql`c.id::text AS id, c.number, c.inbox_id::text AS "inboxId", c.customer_id::text AS "customerId",
+  c.channel, c.contact_address AS "contactAddress", c.subject, c.status, ${ts("snoozed_until")} AS "snoozedUntil",
+  c.priority, c.assignee_id::text AS "assigneeId", c.team_id::text AS "teamId", c.labels, c.attributes, c.source,
+  ${ts("first_response_at")} AS "firstResponseAt", ${ts("resolved_at")} AS "resolvedAt",
+  ${ts("last_message_at")} AS "lastMessageAt", ${ts("last_customer_message_at")} AS "lastCustomerMessageAt",
+  ${ts("created_at")} AS "createdAt", ${ts("updated_at")} AS "updatedAt"`;
+
+function requireId(id: string, what: string): void {
+  if (!isUuid(id))
+    throw new AppError("conversations.invalid_id", `"${id}" is not a ${what} id (a UUID).`, { id });
+}
+
+/** One conversation; another workspace's id is simply not found. */
+export async function getConversation(db: Db, workspaceId: string, id: string): Promise<Conversation> {
+  requireId(id, "conversation");
+  const [row] = await rows<Conversation>(
+    db,
+    sql`SELECT ${COLUMNS} FROM conversations c WHERE c.workspace_id = ${workspaceId} AND c.id = ${id}`,
+  );
+  if (!row)
+    throw new AppError(
+      "conversations.conversation_not_found",
+      "No conversation with that id in this workspace.",
+      { id },
+    );
+  return row;
+}
+
+export const ConversationFilter = z.object({
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+  inboxId: z.uuid().optional(),
+  assigneeId: z.uuid().optional(),
+  customerId: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});
+export type ConversationFilter = z.input<typeof ConversationFilter>;
+
+/** Conversations newest activity first, by status, inbox, assignee or customer, with a cursor. */
+export async function listConversations(
+  db: Db,
+  workspaceId: string,
+  filter: ConversationFilter,
+): Promise<{ data: Conversation[]; nextCursor: string | null }> {
+  const f = ConversationFilter.parse(filter);
+  let after: { at: string; id: string } | undefined;
+  if (f.cursor) {
+    const [at, id] = Buffer.from(f.cursor, "base64url").toString("utf8").split("|");
+    if (!at || !id || !isUuid(id) || Number.isNaN(Date.parse(at))) {
+      throw new AppError(
+        "conversations.invalid_cursor",
+        "The cursor is not one this API gave out; start again without it.",
+      );
+    }
+    after = { at, id };
+  }
+  const found = await rows<Conversation>(
+    db,
+    sql`SELECT ${COLUMNS} FROM conversations c WHERE c.workspace_id = ${workspaceId}
+        ${f.status ? sql`AND c.status = ${f.status}` : sql``}
+        ${f.inboxId ? sql`AND c.inbox_id = ${f.inboxId}` : sql``}
+        ${f.assigneeId ? sql`AND c.assignee_id = ${f.assigneeId}` : sql``}
+        ${f.customerId ? sql`AND c.customer_id = ${f.customerId}` : sql``}
+        ${after ? sql`AND (c.last_message_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+        ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${f.limit + 1}`,
+  );
+  const page = found.slice(0, f.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    found.length > f.limit && last
+      ? Buffer.from(`${last.lastMessageAt}|${last.id}`).toString("base64url")
+      : null;
+  return { data: page, nextCursor };
+}
+
+/** A conversation's messages, oldest first, with the fate of each outbound one. */
+export async function listMessages(
+  db: Db,
+  workspaceId: string,
+  conversationId: string,
+  page: { limit: number; after?: string | undefined },
+): Promise<{ data: ConversationMessage[]; nextCursor: string | null }> {
+  await getConversation(db, workspaceId, conversationId);
+  if (page.after !== undefined) requireId(page.after, "message");
+  const found = await rows<ConversationMessage>(
+    db,
+    sql`SELECT m.id::text AS id, m.conversation_id::text AS "conversationId", m.direction, m.kind,
+          m.author_id::text AS "authorId", m.text, m.html, m.attachments, m.delivery_id::text AS "deliveryId",
+          d.state AS "deliveryState", m.metadata, to_json(m.created_at)#>>'{}' AS "createdAt"
+        FROM conversation_messages m
+        LEFT JOIN deliveries d ON d.workspace_id = m.workspace_id AND d.id = m.delivery_id
+        WHERE m.workspace_id = ${workspaceId} AND m.conversation_id = ${conversationId}
+          ${page.after ? sql`AND m.id > ${page.after}` : sql``}
+        ORDER BY m.id LIMIT ${page.limit + 1}`,
+  );
+  const data = found.slice(0, page.limit);
+  return { data, nextCursor: found.length > page.limit ? (data.at(-1)?.id ?? null) : null };
+}
+
+export const ConversationPatch = z
+  .object({
+    status: z.enum(CONVERSATION_STATUSES).optional(),
+    snoozedUntil: z.iso.datetime({ offset: true }).nullable().optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    assigneeId: z.uuid().nullable().optional(),
+    teamId: z.uuid().nullable().optional(),
+    labels: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((p) => p.status !== "snoozed" || (p.snoozedUntil !== undefined && p.snoozedUntil !== null), {
+    message: "snoozing needs snoozedUntil (when the conversation comes back)",
+    path: ["snoozedUntil"],
+  });
+export type ConversationPatch = z.input<typeof ConversationPatch>;
+
+/**
+ * Changes a conversation's status (snooze until a time, resolve), priority, assignee, team,
+ * labels or attributes. Agents' screens hear of it on the bus, the brand's systems by webhook.
+ */
+export async function updateConversation(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  patch: ConversationPatch,
+  now: Date = new Date(),
+): Promise<Conversation> {
+  requireId(id, "conversation");
+  const parsed = ConversationPatch.safeParse(patch);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      "conversations.invalid_patch",
+      `${issue?.path.join(".") || "patch"}: ${issue?.message ?? "is invalid"}`,
+    );
+  }
+  const p = parsed.data;
+  if (p.snoozedUntil && Date.parse(p.snoozedUntil) <= now.getTime()) {
+    throw new AppError("conversations.invalid_patch", "snoozedUntil must be in the future.");
+  }
+  if (p.assigneeId) {
+    const [user] = await rows<{ id: string }>(
+      db,
+      sql`SELECT id::text AS id FROM users WHERE workspace_id = ${workspaceId} AND id = ${p.assigneeId} AND status = 'active'`,
+    );
+    if (!user)
+      throw new AppError(
+        "conversations.assignee_not_found",
+        "No active user with that id in this workspace.",
+      );
+  }
+  await transactionWithRetry(db, async (tx) => {
+    const [row] = await rows<{ id: string }>(
+      tx,
+      sql`UPDATE conversations SET updated_at = now()
+          ${p.status ? sql`, status = ${p.status}, resolved_at = CASE WHEN ${p.status} = 'resolved' THEN now() ELSE resolved_at END` : sql``}
+          ${p.status && p.status !== "snoozed" ? sql`, snoozed_until = NULL` : sql``}
+          ${p.snoozedUntil !== undefined ? sql`, snoozed_until = ${p.snoozedUntil}::timestamptz` : sql``}
+          ${p.priority ? sql`, priority = ${p.priority}` : sql``}
+          ${p.assigneeId !== undefined ? sql`, assignee_id = ${p.assigneeId}` : sql``}
+          ${p.teamId !== undefined ? sql`, team_id = ${p.teamId}` : sql``}
+          ${p.labels ? sql`, labels = ${JSON.stringify([...new Set(p.labels)])}::jsonb` : sql``}
+          ${p.attributes ? sql`, attributes = attributes || ${JSON.stringify(p.attributes)}::jsonb` : sql``}
+          WHERE workspace_id = ${workspaceId} AND id = ${id} RETURNING id::text AS id`,
+    );
+    if (!row)
+      throw new AppError(
+        "conversations.conversation_not_found",
+        "No conversation with that id in this workspace.",
+        { id },
+      );
+    const change = { conversationId: id, changes: Object.keys(p) };
+    await publishInTransaction(tx, conversationsTopic(workspaceId), {
+      type: "conversation.updated",
+      ...change,
+    });
+    await emitWebhookEvent(tx, workspaceId, "conversation.updated", change);
+  });
+  return getConversation(db, workspaceId, id);
+}
+
+// a merged customer's conversations follow them to the survivor
+registerMergeHook(async (tx, workspaceId, survivorId, mergedId) => {
+  await tx.execute(sql`UPDATE conversations SET customer_id = ${survivorId}, updated_at = now()
+    WHERE workspace_id = ${workspaceId} AND customer_id = ${mergedId}`);
+});

@@ -1,0 +1,112 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { ensureDefaultTopics } from "../consent/topics.ts";
+import { type Db, rows } from "../db/client.ts";
+import { transactionWithRetry } from "../db/retry.ts";
+import { type SendOutcome, sendMessage } from "../delivery/send.ts";
+import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
+import { AppError } from "../errors.ts";
+import { isUuid, uuidv7 } from "../ids.ts";
+import { publishInTransaction } from "../realtime/bus.ts";
+import { getConversation } from "./conversations.ts";
+import { conversationsTopic } from "./inbound.ts";
+import { getInbox } from "./inboxes.ts";
+
+export const ReplyInput = z.object({
+  text: z.string().trim().min(1).max(100_000),
+  html: z.string().max(500_000).optional(),
+  /** A private note: seen by agents only, never sent. */
+  private: z.boolean().default(false),
+  /** A client-made id (UUID) so a retried reply is sent once. */
+  clientId: z.uuid().optional(),
+});
+export type ReplyInput = z.input<typeof ReplyInput>;
+
+export type ReplyResult = { messageId: string; delivery?: SendOutcome };
+
+/**
+ * An agent's answer in a conversation, or a private note. A reply goes back on the channel
+ * and to the address the customer wrote from, through the Gate and the delivery ledger (the
+ * `support` topic: transactional, so never held by marketing consent, but never past a
+ * suppression); the message keeps its delivery, so agents see its fate.
+ */
+export async function replyToConversation(
+  db: Db,
+  workspaceId: string,
+  conversationId: string,
+  authorId: string | null,
+  input: ReplyInput,
+  opts: { publicUrl: string },
+): Promise<ReplyResult> {
+  const parsed = ReplyInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      "conversations.invalid_reply",
+      `${issue?.path.join(".") || "reply"}: ${issue?.message ?? "is invalid"}`,
+    );
+  }
+  const r = parsed.data;
+  const conversation = await getConversation(db, workspaceId, conversationId);
+  const messageId = r.clientId ?? uuidv7();
+  if (!isUuid(messageId)) throw new AppError("conversations.invalid_id", "clientId must be a UUID.");
+  const [existing] = await rows<{ id: string; deliveryId: string | null }>(
+    db,
+    sql`SELECT id::text AS id, delivery_id::text AS "deliveryId" FROM conversation_messages
+        WHERE workspace_id = ${workspaceId} AND id = ${messageId}`,
+  );
+  if (existing) return { messageId: existing.id };
+  const inbox = await getInbox(db, workspaceId, conversation.inboxId);
+  let delivery: SendOutcome | undefined;
+  // the API channel's replies leave as the message.created webhook, to the source's own system
+  if (!r.private && inbox.kind !== "api") {
+    if (!conversation.channel) {
+      throw new AppError(
+        "conversations.no_reply_channel",
+        "This conversation's inbox has no channel to reply on.",
+      );
+    }
+    await ensureDefaultTopics(db, workspaceId);
+    const subject = conversation.subject
+      ? `Re: ${conversation.subject.replace(/^(re:\s*)+/i, "")}`
+      : undefined;
+    delivery = await sendMessage(
+      db,
+      workspaceId,
+      {
+        customerId: conversation.customerId,
+        topic: "support",
+        channel: conversation.channel,
+        ...(conversation.contactAddress ? { address: conversation.contactAddress } : {}),
+        content: {
+          text: r.text,
+          ...(r.html ? { html: r.html } : {}),
+          ...(conversation.channel === "email"
+            ? { subject: subject ?? `Your conversation #${conversation.number}` }
+            : {}),
+        },
+        idempotencyKey: `reply:${messageId}`,
+        source: "agent",
+        sourceRef: conversationId,
+      },
+      opts,
+    );
+  }
+  await transactionWithRetry(db, async (tx) => {
+    await tx.execute(sql`INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind,
+        author_id, text, html, delivery_id, metadata)
+      VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${conversation.inboxId}, 'outbound',
+        ${r.private ? "note" : "message"}, ${authorId}, ${r.text}, ${r.html ?? null}, ${delivery?.deliveryId ?? null},
+        ${JSON.stringify(delivery ? { decision: delivery.decision, reason: delivery.reason ?? null } : {})}::jsonb)
+      ON CONFLICT DO NOTHING`);
+    if (!r.private) {
+      await tx.execute(sql`UPDATE conversations SET last_message_at = now(), updated_at = now(),
+          first_response_at = COALESCE(first_response_at, now())
+        WHERE workspace_id = ${workspaceId} AND id = ${conversationId}`);
+    }
+    const news = { conversationId, messageId, direction: "outbound", private: r.private };
+    await publishInTransaction(tx, conversationsTopic(workspaceId), { type: "message.created", ...news });
+    if (!r.private) await emitWebhookEvent(tx, workspaceId, "message.created", { ...news, text: r.text });
+  });
+  return { messageId, ...(delivery ? { delivery } : {}) };
+}

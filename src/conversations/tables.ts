@@ -1,0 +1,205 @@
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { Channel } from "../consent/tables.ts";
+
+const tz = (name: string) => timestamp(name, { withTimezone: true });
+
+export const INBOX_KINDS = [
+  "email",
+  "sms",
+  "whatsapp",
+  "messenger",
+  "instagram",
+  "x",
+  "chat",
+  "voice",
+  "api",
+] as const;
+export type InboxKind = (typeof INBOX_KINDS)[number];
+
+/**
+ * One configured channel instance of a workspace (a support address, a Twilio number, a
+ * Facebook page, the chat widget, an API source): where conversations come in, and what
+ * replies go out through.
+ */
+export const inboxes = pgTable(
+  "inboxes",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    id: uuid("id").notNull(),
+    kind: text("kind").$type<InboxKind>().notNull(),
+    name: text("name").notNull(),
+    /** The channel replies go out on. */
+    channel: text("channel").$type<Channel>(),
+    /** The inbox's own address (an E.164 number, an email address, a page id), when it has one. */
+    address: text("address"),
+    /** Provider settings, secrets included (auth tokens, app secrets, verify tokens). */
+    config: jsonb("config").$type<Record<string, unknown>>().notNull().default({}),
+    assignment: text("assignment", { enum: ["manual", "round_robin", "least_loaded"] })
+      .notNull()
+      .default("manual"),
+    /** Whose conversations these are: automatic assignment picks among this team's agents. */
+    teamId: uuid("team_id"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index("inboxes_address_idx").on(t.workspaceId, t.kind, t.address),
+    // inbound mail is routed by its recipient before the workspace is known
+    index("inboxes_any_address_idx").on(t.kind, sql`lower(${t.address})`),
+  ],
+);
+
+export const CONVERSATION_STATUSES = ["open", "pending", "snoozed", "resolved"] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const PRIORITIES = ["none", "low", "medium", "high", "urgent"] as const;
+
+/** Where a conversation began: the contact point that led the customer here. */
+export type ConversationSource = {
+  pageUrl?: string;
+  referrer?: string;
+  smartLink?: string;
+  utm?: Record<string, string>;
+};
+
+/** One exchange with a customer on one inbox, from the first message until resolved (and reopened). */
+export const conversations = pgTable(
+  "conversations",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    id: uuid("id").notNull(),
+    /** Shown to agents (#1042), counted per workspace. */
+    number: integer("number").notNull(),
+    inboxId: uuid("inbox_id").notNull(),
+    customerId: uuid("customer_id").notNull(),
+    channel: text("channel").$type<Channel>(),
+    /** The customer's address this conversation came from, where replies go. */
+    contactAddress: text("contact_address"),
+    /** What keeps a channel's thread apart (an email thread, a social post's comments). */
+    threadKey: text("thread_key"),
+    subject: text("subject"),
+    status: text("status").$type<ConversationStatus>().notNull().default("open"),
+    snoozedUntil: tz("snoozed_until"),
+    priority: text("priority").$type<(typeof PRIORITIES)[number]>().notNull().default("none"),
+    assigneeId: uuid("assignee_id"),
+    teamId: uuid("team_id"),
+    labels: jsonb("labels").$type<string[]>().notNull().default([]),
+    attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default({}),
+    source: jsonb("source").$type<ConversationSource>().notNull().default({}),
+    firstResponseAt: tz("first_response_at"),
+    resolvedAt: tz("resolved_at"),
+    lastMessageAt: tz("last_message_at").notNull(),
+    lastCustomerMessageAt: tz("last_customer_message_at"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    uniqueIndex("conversations_number_key").on(t.workspaceId, t.number),
+    index("conversations_customer_idx").on(t.workspaceId, t.customerId, t.lastMessageAt.desc()),
+    index("conversations_status_idx").on(t.workspaceId, t.status, t.lastMessageAt.desc()),
+    index("conversations_thread_idx")
+      .on(t.workspaceId, t.inboxId, t.threadKey)
+      .where(sql`${t.threadKey} IS NOT NULL`),
+    index("conversations_assignee_idx").on(t.workspaceId, t.assigneeId, t.status),
+    // a reply+<token> address names the conversation alone
+    index("conversations_id_idx").on(t.id),
+    // the wake-up sweep looks across workspaces for snoozes that are over
+    index("conversations_snoozed_idx").on(t.snoozedUntil).where(sql`${t.status} = 'snoozed'`),
+  ],
+);
+
+/** A file that came with (or went with) a message, kept by the attachment store. */
+export type Attachment = { key: string; name: string; contentType: string; size: number; url?: string };
+
+/** A message of a conversation: the customer's, an agent's reply, a private note, an activity. */
+export const conversationMessages = pgTable(
+  "conversation_messages",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    id: uuid("id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    inboxId: uuid("inbox_id").notNull(),
+    direction: text("direction", { enum: ["inbound", "outbound"] }).notNull(),
+    kind: text("kind", { enum: ["message", "note", "activity", "call"] })
+      .notNull()
+      .default("message"),
+    /** A user (agent) for outbound messages and notes; NULL for the customer and the system. */
+    authorId: uuid("author_id"),
+    text: text("text").notNull().default(""),
+    /** Sanitised HTML, for channels that have it (email). */
+    html: text("html"),
+    attachments: jsonb("attachments").$type<Attachment[]>().notNull().default([]),
+    /** The provider's id of an inbound message (MessageSid, email Message-ID…): stored once. */
+    providerMessageId: text("provider_message_id"),
+    /** The delivery that carries an outbound message. */
+    deliveryId: uuid("delivery_id"),
+    /** Channel details: email headers, the social post, the call's duration and recording… */
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index("conversation_messages_conversation_idx").on(t.workspaceId, t.conversationId, t.createdAt),
+    uniqueIndex("conversation_messages_provider_key")
+      .on(t.workspaceId, t.inboxId, t.providerMessageId)
+      .where(sql`${t.providerMessageId} IS NOT NULL`),
+  ],
+);
+
+/** The next display number of each workspace's conversations. */
+export const conversationCounters = pgTable("conversation_counters", {
+  workspaceId: uuid("workspace_id").primaryKey(),
+  next: integer("next").notNull(),
+});
+
+/** A group of agents (billing, VIP care…) that inboxes and conversations can belong to. */
+export const teams = pgTable(
+  "teams",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    id: uuid("id").notNull(),
+    name: text("name").notNull(),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    uniqueIndex("teams_name_key").on(t.workspaceId, t.name),
+  ],
+);
+
+export const teamMembers = pgTable(
+  "team_members",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    teamId: uuid("team_id").notNull(),
+    userId: uuid("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.teamId, t.userId] })],
+);
+
+/** Whether an agent takes new conversations now, and when they last got one (round robin). */
+export const agentAvailability = pgTable(
+  "agent_availability",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    status: text("status", { enum: ["online", "busy", "offline"] })
+      .notNull()
+      .default("offline"),
+    lastAssignedAt: tz("last_assigned_at"),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.userId] })],
+);

@@ -1,0 +1,295 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  AVAILABILITY,
+  createTeam,
+  listAvailability,
+  setAvailability,
+  setTeamMembers,
+} from "../../conversations/assignment.ts";
+import {
+  ConversationFilter,
+  ConversationPatch,
+  getConversation,
+  listConversations,
+  listMessages,
+  updateConversation,
+} from "../../conversations/conversations.ts";
+import { receiveInbound } from "../../conversations/inbound.ts";
+import { createInbox, getInbox, type Inbox, InboxInput, listInboxes } from "../../conversations/inboxes.ts";
+import { ReplyInput, replyToConversation } from "../../conversations/replies.ts";
+import { AppError } from "../../errors.ts";
+import { requireAuth } from "../auth.ts";
+
+const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
+const tags = ["conversations"];
+const Id = z.object({ id: z.string() });
+
+/** An inbox as agents see it: its settings' secrets left out. */
+function presentInbox(inbox: Inbox, canSeeSecrets: boolean) {
+  if (canSeeSecrets) return inbox;
+  const { config: _secrets, ...rest } = inbox;
+  return { ...rest, config: {} };
+}
+
+/**
+ * Inboxes (channel instances), conversations and their messages: read by every agent, replied
+ * to through the delivery engine, changed by status, assignment and labels; inboxes are
+ * managed by admins. `POST /api/v1/inboxes/:id/messages` is the API channel: any custom
+ * source (an app's own chat, a form) posts a customer's message there.
+ */
+export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
+  const db = () => app.ctx.database.db;
+
+  app.get(
+    "/api/v1/inboxes",
+    { schema: { tags, security, summary: "The workspace's inboxes" } },
+    async (request) => {
+      const p = await requireAuth(request);
+      const admin = p.kind === "api_key" || p.role !== "agent";
+      return { data: (await listInboxes(db(), p.workspaceId)).map((i) => presentInbox(i, admin)) };
+    },
+  );
+
+  app.post(
+    "/api/v1/inboxes",
+    { schema: { tags, security, summary: "Create an inbox (a channel instance)", body: InboxInput } },
+    async (request, reply) => {
+      const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      reply.status(201);
+      return createInbox(db(), p.workspaceId, request.body);
+    },
+  );
+
+  app.post(
+    "/api/v1/inboxes/:id/messages",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Post a customer's message from a custom source (the API channel)",
+        params: Id,
+        body: z.object({
+          from: z
+            .object({
+              email: z.string().optional(),
+              phone: z.string().optional(),
+              userId: z.string().optional(),
+            })
+            .refine((f) => f.email || f.phone || f.userId, {
+              message: "give the sender's email, phone or userId",
+            }),
+          text: z.string().trim().min(1).max(100_000),
+          messageId: z
+            .string()
+            .min(1)
+            .max(255)
+            .optional()
+            .describe("Your id of the message: a replay is stored once."),
+          threadKey: z.string().min(1).max(255).optional(),
+          name: z.string().max(200).optional(),
+          source: z
+            .object({ pageUrl: z.string().max(2000).optional(), referrer: z.string().max(2000).optional() })
+            .optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request);
+      const inbox = await getInbox(db(), p.workspaceId, request.params.id);
+      if (inbox.kind !== "api") {
+        throw new AppError(
+          "conversations.not_an_api_inbox",
+          `Inbox "${inbox.name}" takes messages from its own channel, not from the API.`,
+        );
+      }
+      const b = request.body;
+      const from = [
+        ...(b.from.userId ? [{ kind: "user_id" as const, value: b.from.userId }] : []),
+        ...(b.from.email ? [{ kind: "email" as const, value: b.from.email }] : []),
+        ...(b.from.phone ? [{ kind: "phone" as const, value: b.from.phone }] : []),
+      ];
+      const result = await receiveInbound(
+        db(),
+        p.workspaceId,
+        {
+          inboxId: inbox.id,
+          from,
+          text: b.text,
+          providerMessageId: b.messageId,
+          threadKey: b.threadKey,
+          traits: b.name ? { name: b.name } : undefined,
+          source: b.source,
+        },
+        { defaultCountry: app.ctx.config.defaultCountry },
+      );
+      reply.status(result.duplicate ? 200 : 201);
+      return result;
+    },
+  );
+
+  app.get(
+    "/api/v1/conversations",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Conversations, newest activity first",
+        querystring: ConversationFilter,
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return listConversations(db(), p.workspaceId, request.query);
+    },
+  );
+
+  app.get(
+    "/api/v1/customers/:id/conversations",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "A customer's conversations on every channel",
+        params: Id,
+        querystring: ConversationFilter.omit({ customerId: true }),
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      if (!/^[0-9a-f-]{36}$/i.test(request.params.id)) {
+        throw new AppError(
+          "conversations.invalid_id",
+          `"${request.params.id}" is not a customer id (a UUID).`,
+        );
+      }
+      return listConversations(db(), p.workspaceId, { ...request.query, customerId: request.params.id });
+    },
+  );
+
+  app.get("/api/v1/conversations/:id", { schema: { tags, security, params: Id } }, async (request) => {
+    const p = await requireAuth(request);
+    return getConversation(db(), p.workspaceId, request.params.id);
+  });
+
+  app.patch(
+    "/api/v1/conversations/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Change status (snooze, resolve), priority, assignee, team, labels or attributes",
+        params: Id,
+        body: ConversationPatch,
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return updateConversation(db(), p.workspaceId, request.params.id, request.body);
+    },
+  );
+
+  app.get(
+    "/api/v1/conversations/:id/messages",
+    {
+      schema: {
+        tags,
+        security,
+        params: Id,
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().optional(),
+        }),
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return listMessages(db(), p.workspaceId, request.params.id, {
+        limit: request.query.limit,
+        after: request.query.cursor,
+      });
+    },
+  );
+
+  app.post(
+    "/api/v1/conversations/:id/messages",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Reply on the conversation's channel, or add a private note",
+        params: Id,
+        body: ReplyInput,
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request);
+      const result = await replyToConversation(
+        db(),
+        p.workspaceId,
+        request.params.id,
+        p.kind === "user" ? p.userId : null,
+        request.body,
+        { publicUrl: app.ctx.config.publicUrl },
+      );
+      reply.status(201);
+      return result;
+    },
+  );
+
+  app.put(
+    "/api/v1/me/availability",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Set whether you take new conversations (online), are busy, or are away",
+        body: z.object({ status: z.enum(AVAILABILITY) }),
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request);
+      if (p.kind !== "user") {
+        throw new AppError(
+          "conversations.not_an_agent",
+          "Only a signed-in agent has an availability; sign in to set yours.",
+        );
+      }
+      await setAvailability(db(), p.workspaceId, p.userId, request.body.status);
+      reply.status(204).send();
+    },
+  );
+
+  app.get("/api/v1/agents/availability", { schema: { tags, security } }, async (request) => {
+    const p = await requireAuth(request);
+    return { data: await listAvailability(db(), p.workspaceId) };
+  });
+
+  app.post(
+    "/api/v1/teams",
+    { schema: { tags, security, summary: "Create a team", body: z.object({ name: z.string() }) } },
+    async (request, reply) => {
+      const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      reply.status(201);
+      return createTeam(db(), p.workspaceId, request.body.name);
+    },
+  );
+
+  app.put(
+    "/api/v1/teams/:id/members",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Set a team's members",
+        params: Id,
+        body: z.object({ userIds: z.array(z.string()).max(500) }),
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      await setTeamMembers(db(), p.workspaceId, request.params.id, request.body.userIds);
+      reply.status(204).send();
+    },
+  );
+};

@@ -1,0 +1,66 @@
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { conversationsTopic } from "../../conversations/inbound.ts";
+import { AppError } from "../../errors.ts";
+import { requireAuth } from "../auth.ts";
+
+const HEARTBEAT_MS = 25_000;
+
+/** A browser's WebSocket must come from Rapport's own pages (cookies would let any site in). */
+function assertOwnOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (!origin) return;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  const publicHost = new URL(request.server.ctx.config.publicUrl).host;
+  if (host && (host === request.headers.host || host === publicHost)) return;
+  throw new AppError("auth.forbidden", "The live connection must come from Rapport's own pages.", { origin });
+}
+
+/**
+ * `GET /api/v1/realtime` (WebSocket): an agent's live feed. Every change to the workspace's
+ * conversations (`message.created`, `conversation.updated`…) arrives as one JSON message, from
+ * whichever process made it (the bus crosses processes on PostgreSQL). Signed in by the session
+ * cookie, or a secret key for programs.
+ */
+export const realtimeRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    "/api/v1/realtime",
+    {
+      websocket: true,
+      schema: { tags: ["realtime"], summary: "An agent's live feed of conversation changes (WebSocket)" },
+      preValidation: async (request) => {
+        assertOwnOrigin(request);
+        request.realtimeWorkspace = (await requireAuth(request)).workspaceId;
+      },
+    },
+    (socket, request) => {
+      const workspaceId = request.realtimeWorkspace;
+      if (!workspaceId) {
+        socket.close(1008, "unauthorized");
+        return;
+      }
+      const unsubscribe = app.bus.subscribe(conversationsTopic(workspaceId), (message) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      });
+      const beat = setInterval(() => {
+        if (socket.readyState === socket.OPEN) socket.ping();
+      }, HEARTBEAT_MS);
+      beat.unref();
+      socket.on("close", () => {
+        clearInterval(beat);
+        unsubscribe();
+      });
+      socket.send(JSON.stringify({ type: "ready" }));
+    },
+  );
+};
+
+declare module "fastify" {
+  interface FastifyRequest {
+    realtimeWorkspace?: string;
+  }
+}
