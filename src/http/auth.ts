@@ -42,11 +42,10 @@ export async function sessionPrincipal(
  * Cookies ride along on cross-site requests; SameSite=Lax stops most of them, and this
  * refuses the rest: a state-changing call with the cookie must come from our own origin.
  */
-function assertSameOrigin(request: FastifyRequest): void {
-  if (SAFE_METHODS.has(request.method)) return;
+/** True unless a browser says the request comes from another site's page (no Origin: not a browser). */
+export function fromOwnOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
-  // non-browser clients send no Origin; browsers always send it on cross-site POSTs
-  if (!origin) return;
+  if (!origin) return true;
   let host: string | undefined;
   try {
     host = new URL(origin).host;
@@ -54,9 +53,14 @@ function assertSameOrigin(request: FastifyRequest): void {
     host = undefined;
   }
   const publicHost = new URL(request.server.ctx.config.publicUrl).host;
-  if (host && (host === request.headers.host || host === publicHost)) return;
+  return host !== undefined && (host === request.headers.host || host === publicHost);
+}
+
+function assertSameOrigin(request: FastifyRequest): void {
+  // browsers always send Origin on cross-site POSTs
+  if (SAFE_METHODS.has(request.method) || fromOwnOrigin(request)) return;
   throw new AppError("auth.forbidden", "A request signed in by cookie must come from Rapport's own pages.", {
-    origin,
+    origin: request.headers.origin,
   });
 }
 

@@ -1,23 +1,16 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { conversationsTopic } from "../../conversations/inbound.ts";
 import { AppError } from "../../errors.ts";
-import { requireAuth } from "../auth.ts";
+import { fromOwnOrigin, requireAuth } from "../auth.ts";
 
 const HEARTBEAT_MS = 25_000;
 
 /** A browser's WebSocket must come from Rapport's own pages (cookies would let any site in). */
 function assertOwnOrigin(request: FastifyRequest): void {
-  const origin = request.headers.origin;
-  if (!origin) return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = undefined;
-  }
-  const publicHost = new URL(request.server.ctx.config.publicUrl).host;
-  if (host && (host === request.headers.host || host === publicHost)) return;
-  throw new AppError("auth.forbidden", "The live connection must come from Rapport's own pages.", { origin });
+  if (fromOwnOrigin(request)) return;
+  throw new AppError("auth.forbidden", "The live connection must come from Rapport's own pages.", {
+    origin: request.headers.origin,
+  });
 }
 
 /**
