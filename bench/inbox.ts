@@ -19,8 +19,8 @@ type Post = (path: string, form: URLSearchParams, headers: Record<string, string
 function poster(base: string): Post {
   // enough sockets that requests never queue in the client: the latency measured is the server's
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-  return (path, form, headers) =>
-    new Promise((resolve, reject) => {
+  const once = (path: string, form: URLSearchParams, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
       const body = form.toString();
       const req = http.request(
         new URL(path, base),
@@ -44,6 +44,18 @@ function poster(base: string): Post {
       req.on("error", reject);
       req.end(path === "/health" ? undefined : body);
     });
+  // a kept-alive socket the server closed just as it was reused: send again (webhooks are
+  // idempotent by MessageSid, as Twilio's own retries rely on)
+  return async (path, form, headers) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(path, form, headers);
+      } catch (err) {
+        const code = err instanceof Error && "code" in err ? String(err.code) : undefined;
+        if (attempt >= 3 || (code !== "ECONNRESET" && code !== "EPIPE")) throw err;
+      }
+    }
+  };
 }
 
 /**
@@ -121,10 +133,13 @@ export async function benchInbox(args: BenchArgs, backend: Backend): Promise<Fig
       const sent = performance.now();
       sentAt.set(sid, sent);
       inflight.push(
-        post(path, new URLSearchParams(params), { "x-twilio-signature": signature }).then((status) => {
-          answered.push(performance.now() - sent);
-          if (status !== 200) failures.push(status);
-        }),
+        post(path, new URLSearchParams(params), { "x-twilio-signature": signature }).then(
+          (status) => {
+            answered.push(performance.now() - sent);
+            if (status !== 200) failures.push(status);
+          },
+          () => void failures.push(0),
+        ),
       );
       if (i % 10 === 0) {
         const s = performance.now();
