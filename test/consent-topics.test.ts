@@ -33,10 +33,10 @@ describe("topics", () => {
       ["support", "transactional"],
     ]);
     for (const t of found) {
-      expect(t.names.en).toBeTruthy();
-      expect(t.names.fr).toBeTruthy();
-      expect(t.descriptions.en).toBeTruthy();
-      expect(t.descriptions.fr).toBeTruthy();
+      expect(t.names.en).toMatch(/\S/);
+      expect(t.names.fr).toMatch(/\S/);
+      expect(t.descriptions.en).toMatch(/\S/);
+      expect(t.descriptions.fr).toMatch(/\S/);
     }
     expect(found[0]?.defaults).toEqual({
       email: "opt_out",

@@ -236,8 +236,9 @@ describe("one delivery attempt at a time", () => {
     expect(rotated.secret).not.toBe(endpoint.secret);
     await runNext(ws);
     const [before, after] = receiver.to(path);
-    expect(verify(endpoint.secret, before!.body, before!.headers)).toBeTruthy();
-    expect(verify(rotated.secret, after!.body, after!.headers)).toBeTruthy();
+    // each attempt verifies with the secret in force when it was signed, and carries the event
+    expect(verify(endpoint.secret, before!.body, before!.headers)).toEqual(JSON.parse(before!.body));
+    expect(verify(rotated.secret, after!.body, after!.headers)).toEqual(JSON.parse(after!.body));
     expect(() => verify(endpoint.secret, after!.body, after!.headers)).toThrow();
   });
 
