@@ -70,6 +70,8 @@ export async function replyToConversation(
     const subject = conversation.subject
       ? `Re: ${conversation.subject.replace(/^(re:\s*)+/i, "")}`
       : undefined;
+    const email =
+      conversation.channel === "email" ? await lastCustomerEmail(db, workspaceId, conversationId) : undefined;
     delivery = await sendMessage(
       db,
       workspaceId,
@@ -78,13 +80,22 @@ export async function replyToConversation(
         topic: "support",
         channel: conversation.channel,
         ...(conversation.contactAddress ? { address: conversation.contactAddress } : {}),
+        // the quoted history travels as data: the customer's words are never read as Liquid
         content: {
-          text: r.text,
-          ...(r.html ? { html: r.html } : {}),
+          text: email ? `${r.text}\n\n{{ data.quoteHeader }}\n{{ data.quoted }}` : r.text,
+          ...(r.html
+            ? {
+                html: email
+                  ? `${r.html}\n<div>{{ data.quoteHeader }}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex;white-space:pre-wrap">{{ data.quotedText }}</blockquote>`
+                  : r.html,
+              }
+            : {}),
           ...(conversation.channel === "email"
             ? { subject: subject ?? `Your conversation #${conversation.number}` }
             : {}),
         },
+        ...(email ? { data: quoteData(email) } : {}),
+        ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
         idempotencyKey: `reply:${messageId}`,
         source: "agent",
         sourceRef: conversationId,
@@ -109,4 +120,56 @@ export async function replyToConversation(
     if (!r.private) await emitWebhookEvent(tx, workspaceId, "message.created", { ...news, text: r.text });
   });
   return { messageId, ...(delivery ? { delivery } : {}) };
+}
+
+type CustomerEmail = {
+  text: string;
+  at: string;
+  from: string;
+  messageId: string | null;
+  references: string[];
+};
+
+const MESSAGE_ID = /^<[^<>\s]+>$/;
+
+/** The customer's latest email in the conversation: what a reply answers and quotes. */
+async function lastCustomerEmail(
+  db: Db,
+  workspaceId: string,
+  conversationId: string,
+): Promise<CustomerEmail | undefined> {
+  const [row] = await rows<{ text: string; at: string; metadata: Record<string, unknown> }>(
+    db,
+    sql`SELECT text, to_json(created_at)#>>'{}' AS at, metadata FROM conversation_messages
+        WHERE workspace_id = ${workspaceId} AND conversation_id = ${conversationId}
+          AND direction = 'inbound' AND kind = 'message'
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+  );
+  if (!row) return undefined;
+  const m = row.metadata;
+  const messageId = typeof m.messageId === "string" && MESSAGE_ID.test(m.messageId) ? m.messageId : null;
+  const references = Array.isArray(m.references)
+    ? m.references.filter((r): r is string => typeof r === "string" && MESSAGE_ID.test(r)).slice(-19)
+    : [];
+  const sender = m.from;
+  const address =
+    sender && typeof sender === "object" && "address" in sender && typeof sender.address === "string"
+      ? sender.address
+      : undefined;
+  const name =
+    sender && typeof sender === "object" && "name" in sender && typeof sender.name === "string"
+      ? sender.name
+      : "";
+  const from = address ? (name ? `${name} <${address}>` : address) : "you";
+  return { text: row.text, at: row.at, from, messageId, references };
+}
+
+/** The quoted history under a reply, as mail clients write it ("On …, … wrote:" and "> " lines). */
+function quoteData(email: CustomerEmail): { quoteHeader: string; quoted: string; quotedText: string } {
+  const lines = email.text.trimEnd().split(/\r?\n/).slice(0, 200);
+  return {
+    quoteHeader: `On ${new Date(email.at).toUTCString()}, ${email.from} wrote:`,
+    quoted: lines.map((l) => `> ${l}`).join("\n"),
+    quotedText: lines.join("\n"),
+  };
 }

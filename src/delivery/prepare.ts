@@ -17,6 +17,7 @@ export type StoredRequest = {
     | undefined;
   data: Record<string, unknown>;
   publicUrl: string;
+  thread?: { inReplyTo: string; references: string[] } | undefined;
 };
 
 /**
@@ -95,6 +96,15 @@ export async function prepareContent(
         ...content.headers,
         "List-Unsubscribe": `<${links.unsubscribe}>`,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        // RFC 5322 threading: the customer's mail client files the answer with their message
+        ...(request.thread
+          ? {
+              "In-Reply-To": request.thread.inReplyTo,
+              References: [...new Set([...request.thread.references, request.thread.inReplyTo])]
+                .slice(-20)
+                .join(" "),
+            }
+          : {}),
       },
     };
   }

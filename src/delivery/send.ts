@@ -29,6 +29,13 @@ export const SendRequest = z
     channel: z.enum(CHANNELS).optional(),
     /** With `channel`: the customer's one address to use (a reply goes where they wrote from). */
     address: z.string().min(1).max(512).optional(),
+    /** Email only: the thread this message answers (`<message-id>`s), so mail clients keep it together. */
+    thread: z
+      .object({
+        inReplyTo: z.string().regex(/^<[^<>\s]+>$/, "must be a <message-id>"),
+        references: z.array(z.string().regex(/^<[^<>\s]+>$/, "must be a <message-id>")).max(50),
+      })
+      .optional(),
     /** A template key; or give `content`. */
     template: z.string().min(1).max(64).optional(),
     content: MessageContent.optional(),

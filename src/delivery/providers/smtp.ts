@@ -183,9 +183,16 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
       const { content } = message;
       if (!content.subject) return { ok: false, retryable: false, reason: "an email needs a subject" };
       const headers: Record<string, { prepared: boolean; value: string }> = {};
+      // threading headers are nodemailer's own options (it would rewrite them as plain headers)
+      const thread: { inReplyTo?: string; references?: string } = {};
       for (const [name, value] of Object.entries(content.headers ?? {})) {
         const problem = headerProblem(name, value);
         if (problem) return { ok: false, retryable: false, reason: problem };
+        const lower = name.toLowerCase();
+        if (lower === "in-reply-to" || lower === "references") {
+          thread[lower === "in-reply-to" ? "inReplyTo" : "references"] = value;
+          continue;
+        }
         // prepared: nodemailer neither folds nor encodes it, so the value arrives byte for byte;
         // only a value that is already a legal header line (ASCII, under 998 octets) can be
         headers[name] = { prepared: /^[\x20-\x7e\t]{0,900}$/.test(value), value };
@@ -199,6 +206,7 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
         text: content.text,
         ...(content.html !== undefined ? { html: content.html } : {}),
         messageId,
+        ...thread,
         headers,
       });
       // a send that loses the race still settles later; its outcome no longer matters
