@@ -71,7 +71,7 @@ describe("an agent's email reply", () => {
       ws,
       first.conversationId,
       null,
-      { text: "It is back, Ada." },
+      { text: "It is back, Ada. Your {{ playlist }} is where you left it." },
       {
         publicUrl: "https://rapport.example",
       },
@@ -83,7 +83,8 @@ describe("an agent's email reply", () => {
     expect(header(raw, "Subject")).toBe("Re: Playlist gone");
     expect(header(raw, "In-Reply-To")).toBe("<abc123@mail.gmail.com>");
     expect(header(raw, "References")).toBe("<root@mail.gmail.com> <abc123@mail.gmail.com>");
-    expect(mail?.text).toContain("It is back, Ada.");
+    // the agent's words go out as written too
+    expect(mail?.text).toContain("It is back, Ada. Your {{ playlist }} is where you left it.");
     expect(mail?.text).toContain("Ada <ada@example.com> wrote:");
     expect(mail?.text).toContain("> Where did my {{ playlist }} go?\n> {% if %} it was here");
 

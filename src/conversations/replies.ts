@@ -80,21 +80,22 @@ export async function replyToConversation(
         topic: "support",
         channel: conversation.channel,
         ...(conversation.contactAddress ? { address: conversation.contactAddress } : {}),
-        // the quoted history travels as data: the customer's words are never read as Liquid
+        // the agent's words and the quoted history travel as data: what people wrote is sent
+        // as they wrote it, never read as Liquid
         content: {
-          text: email ? `${r.text}\n\n{{ data.quoteHeader }}\n{{ data.quoted }}` : r.text,
+          text: email ? "{{ data.reply }}\n\n{{ data.quoteHeader }}\n{{ data.quoted }}" : "{{ data.reply }}",
           ...(r.html
             ? {
                 html: email
-                  ? `${r.html}\n<div>{{ data.quoteHeader }}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex;white-space:pre-wrap">{{ data.quotedText }}</blockquote>`
-                  : r.html,
+                  ? `{{ data.replyHtml | raw }}\n<div>{{ data.quoteHeader }}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex;white-space:pre-wrap">{{ data.quotedText }}</blockquote>`
+                  : "{{ data.replyHtml | raw }}",
               }
             : {}),
           ...(conversation.channel === "email"
             ? { subject: subject ?? `Your conversation #${conversation.number}` }
             : {}),
         },
-        ...(email ? { data: quoteData(email) } : {}),
+        data: { reply: r.text, ...(r.html ? { replyHtml: r.html } : {}), ...(email ? quoteData(email) : {}) },
         ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
         idempotencyKey: `reply:${messageId}`,
         source: "agent",
