@@ -4,6 +4,7 @@ import { uuidv7 } from "../src/ids.ts";
 import { listAudit } from "../src/platform/audit.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
 import { signedIn } from "./support/sign-in.ts";
+import { type ApiCall, apiCaller, uniqueKey, welcomeSms } from "./support/templates.ts";
 
 let app: App;
 let t: TestWorkspace;
@@ -14,37 +15,12 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-type Payload = Record<string, unknown>;
-type Call = {
-  method: "GET" | "POST" | "PUT" | "DELETE";
-  url: string;
-  payload?: Payload | undefined;
-  key?: string;
-};
-const call = ({ method, url, payload, key = t.secretKey }: Call) =>
-  app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${key}` },
-    ...(payload !== undefined ? { payload } : {}),
-  });
+const call = apiCaller(
+  () => app,
+  () => t.secretKey,
+);
 
-let serial = 0;
-const uniqueKey = (prefix: string) => `${prefix}-${++serial}`;
-
-const welcomeSms = (key: string) => ({
-  key,
-  name: "Welcome",
-  channel: "sms",
-  defaultLanguage: "en",
-  variants: {
-    en: { text: "Hello {{ customer.traits.first_name }}" },
-    fr: { text: "Bonjour {{ customer.traits.first_name }}" },
-    "fr-CA": { text: "Allô {{ customer.traits.first_name }}" },
-  },
-});
-
-async function expectInvalid(payload: Payload, pattern: RegExp) {
+async function expectInvalid(payload: Record<string, unknown>, pattern: RegExp) {
   const res = await call({ method: "POST", url: "/api/v1/templates", payload });
   expect(res.statusCode, res.body).toBe(400);
   expect(res.json().error.message).toMatch(pattern);
@@ -150,9 +126,9 @@ describe("templates CRUD", () => {
     const admin = await signedIn(app, "admin");
     const asUser = (
       cookies: Record<string, string>,
-      method: Call["method"],
+      method: ApiCall["method"],
       url: string,
-      payload?: Payload,
+      payload?: Record<string, unknown>,
     ) => app.inject({ method, url, cookies, ...(payload !== undefined ? { payload } : {}) });
 
     const made = await asUser(admin.cookies, "POST", "/api/v1/templates", welcomeSms("by-admin"));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listTopics } from "../src/consent/topics.ts";
 import type { App } from "../src/http/app.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
+import { apiCaller, uniqueKey, welcomeSms } from "./support/templates.ts";
 
 let app: App;
 let t: TestWorkspace;
@@ -12,35 +13,10 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-type Payload = Record<string, unknown>;
-type Call = {
-  method: "GET" | "POST" | "PUT" | "DELETE";
-  url: string;
-  payload?: Payload | undefined;
-  key?: string;
-};
-const call = ({ method, url, payload, key = t.secretKey }: Call) =>
-  app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${key}` },
-    ...(payload !== undefined ? { payload } : {}),
-  });
-
-let serial = 0;
-const uniqueKey = (prefix: string) => `${prefix}-${++serial}`;
-
-const welcomeSms = (key: string) => ({
-  key,
-  name: "Welcome",
-  channel: "sms",
-  defaultLanguage: "en",
-  variants: {
-    en: { text: "Hello {{ customer.traits.first_name }}" },
-    fr: { text: "Bonjour {{ customer.traits.first_name }}" },
-    "fr-CA": { text: "Allô {{ customer.traits.first_name }}" },
-  },
-});
+const call = apiCaller(
+  () => app,
+  () => t.secretKey,
+);
 
 describe("template preview", () => {
   it("chooses fr-CA, then fr, then the default language", async () => {
