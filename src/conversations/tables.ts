@@ -1,18 +1,7 @@
 import { sql } from "drizzle-orm";
-import {
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { Channel } from "../consent/tables.ts";
-
-const tz = (name: string) => timestamp(name, { withTimezone: true });
+import { tz } from "../db/columns.ts";
 
 export const INBOX_KINDS = [
   "email",

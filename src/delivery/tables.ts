@@ -7,13 +7,11 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import type { Channel } from "../consent/tables.ts";
-
-const tz = (name: string) => timestamp(name, { withTimezone: true });
+import { tz } from "../db/columns.ts";
 
 export const DELIVERY_STATES = [
   "skipped",
