@@ -217,4 +217,27 @@ describe("conversations", () => {
     );
     expect(row?.customerId).toBe(other.customerId);
   });
+
+  it("stores a message carrying NUL characters, which PostgreSQL refuses, without them", async () => {
+    const a = await agent();
+    const inbox = await createInbox(db, a.ws, { kind: "api", name: "nul" });
+    const r = await receiveInbound(
+      db,
+      a.ws,
+      {
+        inboxId: inbox.id,
+        from: [{ kind: "email", value: "nul@example.com" }],
+        text: "a\u0000b",
+        subject: "s\u0000t",
+        metadata: { note: "x\u0000y", list: ["\u0000z"] },
+      },
+      { defaultCountry: "FR" },
+    );
+    const [m] = await rows<{ text: string; metadata: Record<string, unknown> }>(
+      db,
+      sql`SELECT text, metadata FROM conversation_messages WHERE workspace_id = ${a.ws} AND id = ${r.messageId}`,
+    );
+    expect(m).toEqual({ text: "ab", metadata: { note: "xy", list: ["z"] } });
+    expect((await a.asAgent("GET", `/api/v1/conversations/${r.conversationId}`)).json().subject).toBe("st");
+  });
 });

@@ -76,6 +76,7 @@ export async function receiveInbound(
   message: InboundMessage,
   opts: { defaultCountry: string },
 ): Promise<InboundResult> {
+  message = withoutNul(message);
   const inbox = await getInbox(db, workspaceId, message.inboxId);
   if (message.from.length === 0) {
     throw new AppError(
@@ -180,6 +181,35 @@ export async function receiveInbound(
     }
     return { duplicate: false, customerId, conversationId, messageId, opened };
   });
+}
+
+// PostgreSQL stores no NUL character in text or jsonb; a channel may still deliver one
+const dropNul = (v: string) => v.replaceAll("\u0000", "");
+
+function scrub(value: unknown): unknown {
+  if (typeof value === "string") return dropNul(value);
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [dropNul(k), scrub(v)]));
+  }
+  return value;
+}
+
+/** The message with NUL characters removed from everything that is stored. */
+function withoutNul(message: InboundMessage): InboundMessage {
+  const clean = (v: string | undefined) => (v === undefined ? undefined : dropNul(v));
+  return {
+    ...message,
+    text: dropNul(message.text),
+    html: clean(message.html),
+    subject: clean(message.subject),
+    contactAddress: clean(message.contactAddress),
+    threadKey: clean(message.threadKey),
+    providerMessageId: clean(message.providerMessageId),
+    metadata: message.metadata
+      ? Object.fromEntries(Object.entries(message.metadata).map(([k, v]) => [dropNul(k), scrub(v)]))
+      : undefined,
+  };
 }
 
 /**
