@@ -1,4 +1,7 @@
 // modules that own customer rows register their merge hooks when loaded: every role loads these
+import { apiChannelTasks } from "./channels/api/tasks.ts";
+import { chatTasks } from "./channels/chat/tasks.ts";
+import { voiceTasks } from "./channels/twilio/tasks.ts";
 import "./consent/consent-merge.ts";
 import "./conversations/conversations.ts";
 import { wakeSnoozedSchedule, wakeSnoozedTask } from "./conversations/snooze.ts";
@@ -18,6 +21,9 @@ export const allTasks: AnyTask[] = [
   wakeSnoozedTask,
   ...deliveryTasks,
   ...webhookTasks,
+  ...chatTasks,
+  ...voiceTasks,
+  ...apiChannelTasks,
 ];
 
 export const allSchedules: Schedule[] = [ingestSweepSchedule, wakeSnoozedSchedule];

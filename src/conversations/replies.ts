@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ensureDefaultTopics } from "../consent/topics.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
+import type { ReplyVia } from "../delivery/providers/types.ts";
 import { type SendOutcome, sendMessage } from "../delivery/send.ts";
 import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
 import { AppError } from "../errors.ts";
@@ -11,12 +12,18 @@ import { publishInTransaction } from "../realtime/bus.ts";
 import { getConversation } from "./conversations.ts";
 import { conversationsTopic } from "./inbound.ts";
 import { getInbox } from "./inboxes.ts";
+import type { InboxKind } from "./tables.ts";
 
 export const ReplyInput = z.object({
   text: z.string().trim().min(1).max(100_000),
   html: z.string().max(500_000).optional(),
   /** A private note: seen by agents only, never sent. */
   private: z.boolean().default(false),
+  /**
+   * For a comment or a public mention: answer in public under it (the default), or privately
+   * (a private reply to a comment, a DM to whoever mentioned the brand).
+   */
+  visibility: z.enum(["public", "private"]).default("public"),
   /** A client-made id (UUID) so a retried reply is sent once. */
   clientId: z.uuid().optional(),
 });
@@ -72,6 +79,12 @@ export async function replyToConversation(
       : undefined;
     const email =
       conversation.channel === "email" ? await lastCustomerEmail(db, workspaceId, conversationId) : undefined;
+    const via = OWN_PROVIDER.has(inbox.kind)
+      ? {
+          inboxId: inbox.id,
+          target: await replyTarget(db, workspaceId, conversationId, inbox.kind, r.visibility),
+        }
+      : undefined;
     delivery = await sendMessage(
       db,
       workspaceId,
@@ -97,6 +110,7 @@ export async function replyToConversation(
         },
         data: { reply: r.text, ...(r.html ? { replyHtml: r.html } : {}), ...(email ? quoteData(email) : {}) },
         ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
+        ...(via ? { via } : {}),
         idempotencyKey: `reply:${messageId}`,
         source: "agent",
         sourceRef: conversationId,
@@ -122,6 +136,41 @@ export async function replyToConversation(
   });
   return { messageId, ...(delivery ? { delivery } : {}) };
 }
+
+// inboxes that send replies through their own provider (a page, an account, the widget)
+const OWN_PROVIDER = new Set<InboxKind>(["messenger", "instagram", "x", "chat"]);
+
+/**
+ * What a reply answers on its channel. Inbound messages that can be answered in public say so
+ * in `metadata.replyTo` (`{ kind: "comment" | "post", id }`); the latest one decides, so a reply
+ * lands under the comment or tweet the customer wrote last. Everything else is a direct message.
+ */
+async function replyTarget(
+  db: Db,
+  workspaceId: string,
+  conversationId: string,
+  kind: InboxKind,
+  visibility: "public" | "private",
+): Promise<ReplyVia["target"]> {
+  if (kind === "chat") return { kind: "chat" };
+  const [row] = await rows<{ replyTo: unknown }>(
+    db,
+    sql`SELECT metadata->'replyTo' AS "replyTo" FROM conversation_messages
+        WHERE workspace_id = ${workspaceId} AND conversation_id = ${conversationId}
+          AND direction = 'inbound' AND kind = 'message'
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+  );
+  const to = InboundReplyTo.safeParse(row?.replyTo);
+  if (!to.success) return { kind: "dm" };
+  if (to.data.kind === "comment") {
+    return { kind: visibility === "private" ? "comment_private" : "comment_public", id: to.data.id };
+  }
+  return visibility === "private" ? { kind: "dm" } : { kind: "post", id: to.data.id };
+}
+
+/** How an inbound comment or public post says it can be answered where it was written. */
+export const InboundReplyTo = z.object({ kind: z.enum(["comment", "post"]), id: z.string().min(1).max(256) });
+export type InboundReplyTo = z.infer<typeof InboundReplyTo>;
 
 type CustomerEmail = {
   text: string;

@@ -86,6 +86,8 @@ export const conversations = pgTable(
     labels: jsonb("labels").$type<string[]>().notNull().default([]),
     attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default({}),
     source: jsonb("source").$type<ConversationSource>().notNull().default({}),
+    /** Set when this conversation was merged into another: its messages moved there. */
+    mergedIntoId: uuid("merged_into_id"),
     firstResponseAt: tz("first_response_at"),
     resolvedAt: tz("resolved_at"),
     lastMessageAt: tz("last_message_at").notNull(),
@@ -191,4 +193,23 @@ export const agentAvailability = pgTable(
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.userId] })],
+);
+
+/** An agent named in a private note (`@name`): what their "mentions" view lists until read. */
+export const conversationMentions = pgTable(
+  "conversation_mentions",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    messageId: uuid("message_id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    /** Who wrote the note. */
+    authorId: uuid("author_id"),
+    readAt: tz("read_at"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.userId, t.messageId] }),
+    index("conversation_mentions_user_idx").on(t.workspaceId, t.userId, t.createdAt.desc()),
+  ],
 );

@@ -12,6 +12,7 @@ import { getCustomer } from "../profiles/customers.ts";
 import { decideLocked } from "./gate-lock.ts";
 import { insertEvents } from "./history.ts";
 import { prepareContent, type StoredRequest } from "./prepare.ts";
+import { providerForInbox } from "./providers/inbox.ts";
 import { providerFor } from "./providers/registry.ts";
 import { twilioStatusCallbackUrl } from "./providers/twilio.ts";
 import type { Provider, SendResult } from "./providers/types.ts";
@@ -110,13 +111,16 @@ export async function runDeliveries(
   const attempts = await markSending(db, workspaceId, sendable);
   const go = sendable.filter((r) => attempts.has(r.id));
   const results = new Map<string, { kind: string; result: SendResult }>();
-  // one provider lookup per channel for the whole batch
-  const providers = new Map<Channel, Promise<Provider>>();
-  const providerOf = (channel: Channel) => {
-    let p = providers.get(channel);
+  // one provider lookup per channel (and per inbox, for replies through one) for the whole batch
+  const providers = new Map<string, Promise<Provider>>();
+  const providerOf = (channel: Channel, inboxId: string | undefined) => {
+    const key = `${channel}|${inboxId ?? ""}`;
+    let p = providers.get(key);
     if (!p) {
-      p = providerFor(db, workspaceId, channel);
-      providers.set(channel, p);
+      p = inboxId
+        ? providerForInbox(db, workspaceId, inboxId, channel)
+        : providerFor(db, workspaceId, channel);
+      providers.set(key, p);
     }
     return p;
   };
@@ -124,7 +128,16 @@ export async function runDeliveries(
   const lane = async () => {
     for (let k = next++; k < go.length; k = next++) {
       const row = go[k] as Row & { channel: Channel; address: string; content: RenderedContent };
-      const provider = await providerOf(row.channel);
+      const via = row.request.via;
+      let provider: Provider;
+      try {
+        provider = await providerOf(row.channel, via?.inboxId);
+      } catch (err) {
+        // the inbox was deleted or its settings no longer parse: nothing another attempt could fix
+        const reason = err instanceof Error ? err.message : String(err);
+        results.set(row.id, { kind: "inbox", result: { ok: false, retryable: false, reason } });
+        continue;
+      }
       let result: SendResult;
       try {
         result = await provider.send(
@@ -136,6 +149,7 @@ export async function runDeliveries(
             to: row.address,
             content: row.content,
             idempotencyKey: row.idempotencyKey,
+            ...(via ? { via } : {}),
             // only Twilio posts status callbacks so far
             ...(provider.kind === "twilio"
               ? { statusCallbackUrl: twilioStatusCallbackUrl(row.request.publicUrl, workspaceId) }

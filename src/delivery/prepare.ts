@@ -2,6 +2,7 @@ import type { GateContext } from "../consent/gate-input.ts";
 import { preferenceLinks } from "../consent/preference-links.ts";
 import type { Channel } from "../consent/tables.ts";
 import type { Db } from "../db/client.ts";
+import type { ReplyVia } from "./providers/types.ts";
 import { chooseVariant, type RenderContext, renderContent, renderVariant } from "./render.ts";
 import type { RenderedContent } from "./tables.ts";
 import { getTemplateByKey } from "./templates.ts";
@@ -18,6 +19,7 @@ export type StoredRequest = {
   data: Record<string, unknown>;
   publicUrl: string;
   thread?: { inReplyTo: string; references: string[] } | undefined;
+  via?: ReplyVia | undefined;
 };
 
 /**

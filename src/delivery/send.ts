@@ -16,6 +16,7 @@ import { deliverTask } from "./engine.ts";
 import { decideAllLocked } from "./gate-lock.ts";
 import { insertEvents } from "./history.ts";
 import { type Prepared, prepareContent, type StoredRequest } from "./prepare.ts";
+import { ReplyVia } from "./providers/types.ts";
 import type { DeliveryState, GateRecord } from "./tables.ts";
 import { emitDeliveryEvents } from "./webhook-events.ts";
 
@@ -36,6 +37,11 @@ export const SendRequest = z
         references: z.array(z.string().regex(/^<[^<>\s]+>$/, "must be a <message-id>")).max(50),
       })
       .optional(),
+    /**
+     * A reply on a conversation's own inbox (a Facebook page, an X account, the chat widget):
+     * the inbox's provider sends it, and `target` names what it answers (a comment, a tweet).
+     */
+    via: ReplyVia.optional(),
     /** A template key; or give `content`. */
     template: z.string().min(1).max(64).optional(),
     content: MessageContent.optional(),

@@ -22,6 +22,7 @@ import { emailInboundRoutes } from "./routes/email-inbound.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { messageCenterRoutes } from "./routes/message-center.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { metaInboundRoutes } from "./routes/meta-inbound.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { preferenceCenterRoutes } from "./routes/preference-center.ts";
 import { providerCallbackRoutes } from "./routes/provider-callbacks.ts";
@@ -29,7 +30,10 @@ import { realtimeRoutes } from "./routes/realtime.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { twilioInboundRoutes } from "./routes/twilio-inbound.ts";
+import { voiceRoutes } from "./routes/voice.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+import { widgetRoutes } from "./routes/widget.ts";
+import { xInboundRoutes } from "./routes/x-inbound.ts";
 
 export type App = FastifyInstance;
 
@@ -121,5 +125,9 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await app.register(realtimeRoutes);
   await typed.register(twilioInboundRoutes);
   await typed.register(emailInboundRoutes);
+  await typed.register(metaInboundRoutes);
+  await typed.register(xInboundRoutes);
+  await typed.register(widgetRoutes);
+  await typed.register(voiceRoutes);
   return app;
 }

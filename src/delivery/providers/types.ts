@@ -1,5 +1,22 @@
+import { z } from "zod";
 import type { Channel } from "../../consent/tables.ts";
 import type { RenderedContent } from "../tables.ts";
+
+/** What a reply answers on its channel: a direct message, a comment (publicly or privately), a post. */
+export const REPLY_TARGETS = ["dm", "comment_public", "comment_private", "post", "chat"] as const;
+
+/** A reply sent through a conversation's own inbox, and what it answers there. */
+export const ReplyVia = z.object({
+  inboxId: z.uuid(),
+  target: z
+    .object({
+      kind: z.enum(REPLY_TARGETS),
+      /** The provider's id of what is answered: a comment id, a tweet id, a chat session. */
+      id: z.string().min(1).max(256).optional(),
+    })
+    .optional(),
+});
+export type ReplyVia = z.infer<typeof ReplyVia>;
 
 /** One message as a provider receives it: rendered, addressed, with its idempotency key. */
 export type OutboundMessage = {
@@ -14,6 +31,8 @@ export type OutboundMessage = {
   idempotencyKey: string;
   /** Where the provider should post status callbacks for this message, when it supports them. */
   statusCallbackUrl?: string;
+  /** For a reply through a conversation's inbox: what it answers there. */
+  via?: ReplyVia;
 };
 
 /**
