@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { queueApiChannelReply } from "../channels/api/reply.ts";
 import { ensureDefaultTopics } from "../consent/topics.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
@@ -12,6 +13,7 @@ import { publishInTransaction } from "../realtime/bus.ts";
 import { getConversation } from "./conversations.ts";
 import { conversationsTopic } from "./inbound.ts";
 import { getInbox } from "./inboxes.ts";
+import { recordMentions } from "./mentions.ts";
 import type { InboxKind } from "./tables.ts";
 
 export const ReplyInput = z.object({
@@ -129,6 +131,18 @@ export async function replyToConversation(
       await tx.execute(sql`UPDATE conversations SET last_message_at = now(), updated_at = now(),
           first_response_at = COALESCE(first_response_at, now())
         WHERE workspace_id = ${workspaceId} AND id = ${conversationId}`);
+    }
+    if (r.private) {
+      await recordMentions(tx, workspaceId, { conversationId, messageId, authorId, text: r.text });
+    } else if (inbox.kind === "api") {
+      await queueApiChannelReply(tx, workspaceId, inbox, {
+        conversationId,
+        messageId,
+        customerId: conversation.customerId,
+        authorId,
+        text: r.text,
+        html: r.html ?? null,
+      });
     }
     const news = { conversationId, messageId, direction: "outbound", private: r.private };
     await publishInTransaction(tx, conversationsTopic(workspaceId), { type: "message.created", ...news });

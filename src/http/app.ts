@@ -15,6 +15,7 @@ import {
 import type { AppContext } from "../context.ts";
 import { type Bus, createBus } from "../realtime/bus.ts";
 import { toErrorResponse } from "./error-response.ts";
+import { attachmentRoutes } from "./routes/attachments.ts";
 import { consentRoutes } from "./routes/consent.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { customerRoutes } from "./routes/customers.ts";
@@ -129,5 +130,6 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(xInboundRoutes);
   await typed.register(widgetRoutes);
   await typed.register(voiceRoutes);
+  await typed.register(attachmentRoutes);
   return app;
 }
