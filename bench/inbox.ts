@@ -1,61 +1,51 @@
-import http from "node:http";
+import { spawn } from "node:child_process";
 import pino from "pino";
-import WebSocket from "ws";
+import { z } from "zod";
 import { loadConfig } from "../src/config.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
-import { twilioSignature } from "../src/delivery/providers/twilio.ts";
 import { buildApp } from "../src/http/app.ts";
 import { createApiKey } from "../src/platform/api-keys.ts";
 import { createWorkspace } from "../src/platform/workspaces.ts";
-import { type Backend, type BenchArgs, type Figure, freshDatabase, percentile } from "./harness.ts";
+import { type Backend, type BenchArgs, type Figure, freshDatabase } from "./harness.ts";
 
 const RATE = 200;
 const AGENTS = 20;
 const PUBLIC_URL = "https://rapport.bench";
 const ACCOUNT = { accountSid: `AC${"0a".repeat(16)}`, authToken: "bench-token" };
 
-type Post = (path: string, form: URLSearchParams, headers: Record<string, string>) => Promise<number>;
+const ClientResult = z.object({
+  rate: z.number(),
+  p50: z.number(),
+  p99: z.number(),
+  lost: z.number(),
+  failures: z.number(),
+  answeredP50: z.number(),
+  answeredP99: z.number(),
+  bareP50: z.number(),
+  bareP99: z.number(),
+});
 
-function poster(base: string): Post {
-  // enough sockets that requests never queue in the client: the latency measured is the server's
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-  const once = (path: string, form: URLSearchParams, headers: Record<string, string>) =>
-    new Promise<number>((resolve, reject) => {
-      const body = form.toString();
-      const req = http.request(
-        new URL(path, base),
-        {
-          method: path === "/health" ? "GET" : "POST",
-          agent,
-          headers:
-            path === "/health"
-              ? {}
-              : {
-                  "content-type": "application/x-www-form-urlencoded",
-                  "content-length": Buffer.byteLength(body),
-                  ...headers,
-                },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on("error", reject);
-      req.end(path === "/health" ? undefined : body);
+/** Runs bench/inbox-client.ts (the webhook sender and the agents) in a process of its own. */
+function runClient(args: Record<string, unknown>): Promise<z.infer<typeof ClientResult>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "bench/inbox-client.ts", JSON.stringify(args)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += String(d);
     });
-  // a kept-alive socket the server closed just as it was reused: send again (webhooks are
-  // idempotent by MessageSid, as Twilio's own retries rely on)
-  return async (path, form, headers) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await once(path, form, headers);
-      } catch (err) {
-        const code = err instanceof Error && "code" in err ? String(err.code) : undefined;
-        if (attempt >= 3 || (code !== "ECONNRESET" && code !== "EPIPE")) throw err;
-      }
-    }
-  };
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`the client process failed (${code}): ${out}`));
+      const parsed = ClientResult.safeParse(JSON.parse(out.trim().split("\n").pop() ?? "{}"));
+      if (!parsed.success) return reject(new Error(`unexpected client output: ${out}`));
+      resolve(parsed.data);
+    });
+  });
 }
 
 /**
@@ -82,115 +72,40 @@ export async function benchInbox(args: BenchArgs, backend: Backend): Promise<Fig
       config: ACCOUNT,
     });
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
-    const post = poster(base);
-
-    // the agents: each records when it saw each message
-    const seen = new Map<string, number[]>();
-    const sockets = await Promise.all(
-      Array.from(
-        { length: AGENTS },
-        () =>
-          new Promise<WebSocket>((resolve, reject) => {
-            const s = new WebSocket(`${base.replace("http", "ws")}/api/v1/realtime`, {
-              headers: { authorization: `Bearer ${token}` },
-            });
-            s.on("message", (data) => {
-              const m = JSON.parse(String(data)) as { type?: string; providerMessageId?: string };
-              if (m.type === "ready") resolve(s);
-              if (m.type === "message.created" && m.providerMessageId) {
-                const list = seen.get(m.providerMessageId) ?? [];
-                list.push(performance.now());
-                seen.set(m.providerMessageId, list);
-              }
-            });
-            s.on("error", reject);
-          }),
-      ),
-    );
-
-    const path = `/webhooks/twilio/${ws.id}/inbox/${inbox.id}`;
-    const sentAt = new Map<string, number>();
-    const bare: number[] = [];
-    const answered: number[] = [];
-    const failures: number[] = [];
-    const inflight: Array<Promise<void>> = [];
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      // paced: message i leaves at i / RATE seconds
-      const due = t0 + (i * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const sid = `SM${i.toString(16).padStart(32, "0")}`;
-      const params = {
-        MessageSid: sid,
-        AccountSid: ACCOUNT.accountSid,
-        From: `+3361${String(i % 500).padStart(7, "0")}`,
-        To: "+15005550006",
-        Body: `Message ${i}`,
-        NumMedia: "0",
-      };
-      const signature = twilioSignature(ACCOUNT.authToken, `${PUBLIC_URL}${path}`, params);
-      const sent = performance.now();
-      sentAt.set(sid, sent);
-      inflight.push(
-        post(path, new URLSearchParams(params), { "x-twilio-signature": signature }).then(
-          (status) => {
-            answered.push(performance.now() - sent);
-            if (status !== 200) failures.push(status);
-          },
-          () => void failures.push(0),
-        ),
-      );
-      if (i % 10 === 0) {
-        const s = performance.now();
-        inflight.push(
-          post("/health", new URLSearchParams(), {}).then(() => void bare.push(performance.now() - s)),
-        );
-      }
-    }
-    await Promise.all(inflight);
-    // whatever has not reached every agent 30 seconds after the last send is lost
-    const deadline = performance.now() + 30_000;
-    while (
-      performance.now() < deadline &&
-      [...sentAt.keys()].some((k) => (seen.get(k)?.length ?? 0) < AGENTS)
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const latencies: number[] = [];
-    let lost = 0;
-    for (const [sid, at] of sentAt) {
-      const got = seen.get(sid) ?? [];
-      if (got.length < AGENTS) lost++;
-      for (const g of got) latencies.push(g - at);
-    }
-    for (const s of sockets) s.close();
-    latencies.sort((a, b) => a - b);
-    bare.sort((a, b) => a - b);
-    answered.sort((a, b) => a - b);
-    const secs = (performance.now() - t0) / 1000;
+    const r = await runClient({
+      base,
+      token,
+      path: `/webhooks/twilio/${ws.id}/inbox/${inbox.id}`,
+      n,
+      rate: RATE,
+      agents: AGENTS,
+      publicUrl: PUBLIC_URL,
+      accountSid: ACCOUNT.accountSid,
+      authToken: ACCOUNT.authToken,
+      to: "+15005550006",
+    });
     console.log(
-      `inbox on ${backend}: ${n} signed SMS webhooks at ${Math.round(n / secs)}/s to ${AGENTS} agents: ` +
-        `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms to every agent; ` +
-        `lost ${lost}; webhook errors ${failures.length}; webhook answered p50 ${percentile(answered, 50).toFixed(1)} ms, ` +
-        `p99 ${percentile(answered, 99).toFixed(1)} ms; bare /health p50 ${percentile(bare, 50).toFixed(1)} ms, ` +
-        `p99 ${percentile(bare, 99).toFixed(1)} ms`,
+      `inbox on ${backend}: ${n} signed SMS webhooks at ${Math.round(r.rate)}/s to ${AGENTS} agents: ` +
+        `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms to every agent; ` +
+        `lost ${r.lost}; webhook errors ${r.failures}; webhook answered p50 ${r.answeredP50.toFixed(1)} ms, ` +
+        `p99 ${r.answeredP99.toFixed(1)} ms; bare /health p50 ${r.bareP50.toFixed(1)} ms, ` +
+        `p99 ${r.bareP99.toFixed(1)} ms`,
     );
-    if (lost > 0 || failures.length > 0)
-      throw new Error(`${lost} messages lost, ${failures.length} webhooks refused`);
+    if (r.lost > 0 || r.failures > 0)
+      throw new Error(`${r.lost} messages lost, ${r.failures} webhooks refused`);
     return [
       {
         figure: `inbox ${backend} p99`,
-        value: percentile(latencies, 99),
+        value: r.p99,
         unit: "ms",
-        reference: percentile(bare, 99),
+        reference: r.bareP99,
         refUnit: "ms (bare /health p99)",
       },
       {
         figure: `inbox ${backend} p50`,
-        value: percentile(latencies, 50),
+        value: r.p50,
         unit: "ms",
-        reference: percentile(bare, 50),
+        reference: r.bareP50,
         refUnit: "ms (bare /health p50)",
       },
     ];

@@ -1,20 +1,21 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
-import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
+import { emitWebhookEvents } from "../delivery/webhooks/dispatch.ts";
 import { AppError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import {
+  type Identifier,
   type IdentityKind,
   identifierKey,
   lookupIdentities,
   normalizeIdentifier,
 } from "../profiles/identifiers.ts";
-import { identify } from "../profiles/identify.ts";
+import { resolveInTransaction } from "../profiles/resolve.ts";
 import type { Traits } from "../profiles/tables.ts";
 import { publishInTransaction } from "../realtime/bus.ts";
 import { pickAssignee } from "./assignment.ts";
-import { getInbox } from "./inboxes.ts";
+import { getInbox, type Inbox } from "./inboxes.ts";
 import type { Attachment, ConversationSource } from "./tables.ts";
 
 /** A customer's message as a channel received it, before it has a customer or a conversation. */
@@ -74,64 +75,85 @@ export async function receiveInbound(
   db: Db,
   workspaceId: string,
   message: InboundMessage,
-  opts: { defaultCountry: string },
+  opts: {
+    defaultCountry: string;
+    /** The inbox, when the caller has just read it (to verify a signature): not read again. */
+    inbox?: Inbox | undefined;
+    /** The caller has just looked the provider message id up and found nothing. */
+    replayChecked?: boolean | undefined;
+  },
 ): Promise<InboundResult> {
   message = withoutNul(message);
-  const inbox = await getInbox(db, workspaceId, message.inboxId);
+  const inbox =
+    opts.inbox?.id === message.inboxId ? opts.inbox : await getInbox(db, workspaceId, message.inboxId);
   if (message.from.length === 0) {
     throw new AppError(
       "conversations.invalid_sender",
       "An inbound message needs at least one sender identifier.",
     );
   }
-  if (message.providerMessageId) {
+  if (message.providerMessageId && !opts.replayChecked) {
     const seen = await findByProviderId(db, workspaceId, inbox.id, message.providerMessageId);
     if (seen) return { ...seen, duplicate: true, opened: false };
   }
   const at = message.receivedAt ?? new Date();
-  const customerId = await senderOf(
-    db,
-    workspaceId,
-    message,
-    at,
-    `inbound:${inbox.kind}`,
-    opts.defaultCountry,
-  );
+  const identifiers = message.from.map((i) => normalizeIdentifier(i.kind, i.value, opts.defaultCountry));
+  const known = message.traits ? undefined : await knownSender(db, workspaceId, identifiers);
   const threadKey = message.threadKey ?? null;
+  // A new conversation's display number is taken before the transaction, in a statement of its
+  // own: taken inside, the counter row stays locked until commit and every new conversation of
+  // the workspace waits for the one before (a burst of new senders would queue for seconds).
+  // A number taken for a conversation a concurrent message opened first is left unused: the
+  // numbers stay unique and increasing, with rare gaps.
+  const early =
+    known && (await currentConversation(db, workspaceId, inbox.id, known, threadKey))
+      ? undefined
+      : await nextConversationNumber(db, workspaceId);
   return transactionWithRetry(db, async (tx) => {
-    // one conversation per customer, inbox and thread, however many messages arrive at once
-    await tx.execute(
-      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`conv|${workspaceId}|${inbox.id}|${customerId}|${threadKey ?? ""}`}, 0))`,
-    );
-    const [current] = await rows<{ id: string; status: string }>(
-      tx,
-      sql`SELECT id::text AS id, status FROM conversations
-          WHERE workspace_id = ${workspaceId} AND inbox_id = ${inbox.id} AND customer_id = ${customerId}
-            AND thread_key IS NOT DISTINCT FROM ${threadKey}
-          ORDER BY last_message_at DESC LIMIT 1`,
-    );
+    let customerId = known;
+    let created = false;
+    if (customerId === undefined) {
+      // anyone else goes through identity resolution (which may create or merge profiles) in
+      // this same transaction
+      const resolved = await resolveInTransaction(tx, workspaceId, {
+        identifiers,
+        at,
+        reason: `inbound:${inbox.kind}`,
+        ...(message.traits ? { traits: message.traits } : {}),
+      });
+      customerId = resolved.customerId;
+      created = resolved.created;
+    }
+    // A customer created by this transaction has no conversation, and a concurrent message from
+    // the same sender waits on the identifier locks until this one commits; anyone else's
+    // messages take the conversation lock: one conversation per customer, inbox and thread,
+    // however many messages arrive at once.
+    let current: { id: string; status: string } | undefined;
+    if (!created) {
+      await tx.execute(
+        sql`SELECT pg_advisory_xact_lock(hashtextextended(${`conv|${workspaceId}|${inbox.id}|${customerId}|${threadKey ?? ""}`}, 0))`,
+      );
+      current = await currentConversation(tx, workspaceId, inbox.id, customerId, threadKey);
+    }
     let conversationId = current?.id;
     const opened = conversationId === undefined;
+    const direction = message.direction ?? "inbound";
+    // a customer's new message reopens the conversation, wherever it stood (an auto-reply does not)
+    const fromCustomer = direction === "inbound" && message.reopen !== false;
     if (conversationId === undefined) {
       conversationId = uuidv7();
-      const [counter] = await rows<{ n: number }>(
-        tx,
-        sql`INSERT INTO conversation_counters (workspace_id, next) VALUES (${workspaceId}, 2)
-            ON CONFLICT (workspace_id) DO UPDATE SET next = conversation_counters.next + 1
-            RETURNING next - 1 AS n`,
-      );
+      const number = early ?? (await nextConversationNumber(tx, workspaceId));
       // the inbox's rule picks the agent (round robin, least loaded) among those online
       const assignee = await pickAssignee(tx, workspaceId, inbox);
       await tx.execute(sql`INSERT INTO conversations (workspace_id, id, number, inbox_id, customer_id, channel,
           contact_address, thread_key, subject, source, last_message_at, last_customer_message_at, assignee_id, team_id,
           created_at, updated_at)
-        VALUES (${workspaceId}, ${conversationId}, ${Number(counter?.n ?? 1)}, ${inbox.id}, ${customerId}, ${inbox.channel},
+        VALUES (${workspaceId}, ${conversationId}, ${number}, ${inbox.id}, ${customerId}, ${inbox.channel},
           ${message.contactAddress ?? null}, ${threadKey}, ${message.subject ?? null},
           ${JSON.stringify(message.source ?? {})}::jsonb, ${at.toISOString()}::timestamptz,
-          ${at.toISOString()}::timestamptz, ${assignee ?? null}, ${inbox.teamId}, now(), now())`);
+          ${fromCustomer ? at.toISOString() : null}::timestamptz, ${assignee ?? null}, ${inbox.teamId}, now(), now())`);
     }
     const messageId = uuidv7();
-    const direction = message.direction ?? "inbound";
     const inserted = await rows<{ id: string }>(
       tx,
       sql`INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, html,
@@ -147,17 +169,16 @@ export async function receiveInbound(
       if (!seen) throw new Error("a conflicting inbound message vanished");
       return { ...seen, duplicate: true, opened: false };
     }
-    // a customer's new message reopens the conversation, wherever it stood (an auto-reply does not)
-    const fromCustomer = direction === "inbound" && message.reopen !== false;
-    const reopen = message.reopen !== false && fromCustomer;
-    await tx.execute(sql`UPDATE conversations SET
-        status = CASE WHEN ${reopen} THEN 'open' ELSE status END,
-        snoozed_until = CASE WHEN ${reopen} THEN NULL ELSE snoozed_until END,
-        last_message_at = GREATEST(last_message_at, ${at.toISOString()}::timestamptz),
-        last_customer_message_at = CASE WHEN ${fromCustomer} THEN ${at.toISOString()}::timestamptz
-          ELSE last_customer_message_at END,
-        contact_address = COALESCE(${message.contactAddress ?? null}, contact_address), updated_at = now()
-      WHERE workspace_id = ${workspaceId} AND id = ${conversationId}`);
+    if (!opened) {
+      await tx.execute(sql`UPDATE conversations SET
+          status = CASE WHEN ${fromCustomer} THEN 'open' ELSE status END,
+          snoozed_until = CASE WHEN ${fromCustomer} THEN NULL ELSE snoozed_until END,
+          last_message_at = GREATEST(last_message_at, ${at.toISOString()}::timestamptz),
+          last_customer_message_at = CASE WHEN ${fromCustomer} THEN ${at.toISOString()}::timestamptz
+            ELSE last_customer_message_at END,
+          contact_address = COALESCE(${message.contactAddress ?? null}, contact_address), updated_at = now()
+        WHERE workspace_id = ${workspaceId} AND id = ${conversationId}`);
+    }
     const news = {
       conversationId,
       messageId,
@@ -170,17 +191,59 @@ export async function receiveInbound(
     // an auto-reply is kept for the record and tells nobody
     if (!message.silent) {
       await publishInTransaction(tx, conversationsTopic(workspaceId), { type: "message.created", ...news });
-      if (opened) {
-        await emitWebhookEvent(tx, workspaceId, "conversation.created", {
-          conversationId,
-          customerId,
-          inboxId: inbox.id,
-        });
-      }
-      await emitWebhookEvent(tx, workspaceId, "message.created", { ...news, text: message.text });
+      await emitWebhookEvents(tx, workspaceId, [
+        ...(opened
+          ? [{ type: "conversation.created", data: { conversationId, customerId, inboxId: inbox.id } }]
+          : []),
+        { type: "message.created", data: { ...news, text: message.text } },
+      ]);
     }
     return { duplicate: false, customerId, conversationId, messageId, opened };
   });
+}
+
+/**
+ * The customer a sender already is, when every identifier they bring belongs to that one
+ * customer (the usual case: someone writing again): one lookup, no resolution needed.
+ */
+async function knownSender(
+  db: Db,
+  workspaceId: string,
+  identifiers: Identifier[],
+): Promise<string | undefined> {
+  const owners = await lookupIdentities(db, workspaceId, identifiers);
+  const found = new Set(identifiers.map((i) => owners.get(identifierKey(i))));
+  const [only] = found;
+  return found.size === 1 ? only : undefined;
+}
+
+/** The conversation a customer's message on this inbox and thread belongs to, if any. */
+async function currentConversation(
+  db: Db,
+  workspaceId: string,
+  inboxId: string,
+  customerId: string,
+  threadKey: string | null,
+): Promise<{ id: string; status: string } | undefined> {
+  const [row] = await rows<{ id: string; status: string }>(
+    db,
+    sql`SELECT id::text AS id, status FROM conversations
+        WHERE workspace_id = ${workspaceId} AND inbox_id = ${inboxId} AND customer_id = ${customerId}
+          AND thread_key IS NOT DISTINCT FROM ${threadKey}
+        ORDER BY last_message_at DESC LIMIT 1`,
+  );
+  return row;
+}
+
+/** The workspace's next conversation display number (#1, #2…). */
+async function nextConversationNumber(db: Db, workspaceId: string): Promise<number> {
+  const [counter] = await rows<{ n: number }>(
+    db,
+    sql`INSERT INTO conversation_counters (workspace_id, next) VALUES (${workspaceId}, 2)
+        ON CONFLICT (workspace_id) DO UPDATE SET next = conversation_counters.next + 1
+        RETURNING next - 1 AS n`,
+  );
+  return Number(counter?.n ?? 1);
 }
 
 // PostgreSQL stores no NUL character in text or jsonb; a channel may still deliver one
@@ -210,36 +273,6 @@ function withoutNul(message: InboundMessage): InboundMessage {
       ? Object.fromEntries(Object.entries(message.metadata).map(([k, v]) => [dropNul(k), scrub(v)]))
       : undefined,
   };
-}
-
-/**
- * The customer a message comes from. A sender whose identifiers all belong to one customer
- * already (the usual case: someone writing again) costs one lookup; anyone else, or a message
- * bringing traits, goes through identity resolution (which may create or merge profiles).
- */
-async function senderOf(
-  db: Db,
-  workspaceId: string,
-  message: InboundMessage,
-  at: Date,
-  reason: string,
-  defaultCountry: string,
-): Promise<string> {
-  if (!message.traits) {
-    const ids = message.from.map((i) => normalizeIdentifier(i.kind, i.value, defaultCountry));
-    const owners = await lookupIdentities(db, workspaceId, ids);
-    const found = new Set(ids.map((i) => owners.get(identifierKey(i))));
-    const [only] = found;
-    if (found.size === 1 && only !== undefined) return only;
-  }
-  const resolved = await identify(db, workspaceId, {
-    identifiers: message.from,
-    ...(message.traits ? { traits: message.traits } : {}),
-    at,
-    reason,
-    defaultCountry,
-  });
-  return resolved.customerId;
 }
 
 /**

@@ -139,7 +139,7 @@ export async function receiveTwilioMessage(
         ...(fetched.failures.length > 0 ? { mediaFailures: fetched.failures } : {}),
       },
     },
-    { defaultCountry: opts.defaultCountry },
+    { defaultCountry: opts.defaultCountry, inbox, replayChecked: !replay },
   );
   if (!keyword) return { ...result, channel, twiml: twiml() };
   await applySmsKeyword(db, workspaceId, {

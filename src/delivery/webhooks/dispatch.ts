@@ -99,6 +99,37 @@ export async function emitWebhookEvent(
 }
 
 /**
+ * `emitWebhookEvent` for several events of one change (a conversation opened by its first
+ * message): the workspace's endpoints are read once for all of them.
+ */
+export async function emitWebhookEvents(
+  tx: Db,
+  workspaceId: string,
+  events: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
+  options: EmitOptions = {},
+): Promise<number> {
+  const payloads = events.map((e) => buildPayload(e.type, e.data));
+  const endpoints = await tx
+    .select({ id: webhookEndpoints.id, eventTypes: webhookEndpoints.eventTypes })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), isNull(webhookEndpoints.disabledAt)));
+  let count = 0;
+  for (const payload of payloads) {
+    const to = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(payload.type));
+    count += (
+      await insertMessages(
+        tx,
+        workspaceId,
+        to.map((e) => e.id),
+        payload,
+        options,
+      )
+    ).length;
+  }
+  return count;
+}
+
+/**
  * Sends one event to one endpoint whatever it subscribes to (the "send a test event" button).
  * Runs in the caller's transaction; returns the message id.
  */

@@ -5,6 +5,18 @@ import { fromOwnOrigin, requireAuth } from "../auth.ts";
 
 const HEARTBEAT_MS = 25_000;
 
+// every agent's socket gets the same bus message: it is encoded once, not once per socket
+const encoded = new WeakMap<object, Buffer>();
+function encode(message: unknown): Buffer {
+  if (typeof message !== "object" || message === null) return Buffer.from(JSON.stringify(message));
+  let bytes = encoded.get(message);
+  if (!bytes) {
+    bytes = Buffer.from(JSON.stringify(message));
+    encoded.set(message, bytes);
+  }
+  return bytes;
+}
+
 /** A browser's WebSocket must come from Rapport's own pages (cookies would let any site in). */
 function assertOwnOrigin(request: FastifyRequest): void {
   if (fromOwnOrigin(request)) return;
@@ -37,7 +49,8 @@ export const realtimeRoutes: FastifyPluginAsync = async (app) => {
         return;
       }
       const unsubscribe = app.bus.subscribe(conversationsTopic(workspaceId), (message) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+        // sent as a text frame, as the JSON it is
+        if (socket.readyState === socket.OPEN) socket.send(encode(message), { binary: false });
       });
       const beat = setInterval(() => {
         if (socket.readyState === socket.OPEN) socket.ping();
