@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { type Db, rows } from "../db/client.ts";
+import { type Db, isEmbedded, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
-import { emitWebhookEvents } from "../delivery/webhooks/dispatch.ts";
+import { emitWebhookEventsTo, enabledEndpointsExpression } from "../delivery/webhooks/dispatch.ts";
 import { AppError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import {
@@ -13,7 +13,7 @@ import {
 } from "../profiles/identifiers.ts";
 import { resolveInTransaction } from "../profiles/resolve.ts";
 import type { Traits } from "../profiles/tables.ts";
-import { publishInTransaction } from "../realtime/bus.ts";
+import { notifyExpression, publishInTransaction } from "../realtime/bus.ts";
 import { pickAssignee } from "./assignment.ts";
 import { getInbox, type Inbox } from "./inboxes.ts";
 import type { Attachment, ConversationSource } from "./tables.ts";
@@ -105,101 +105,141 @@ export async function receiveInbound(
   // the workspace waits for the one before (a burst of new senders would queue for seconds).
   // A number taken for a conversation a concurrent message opened first is left unused: the
   // numbers stay unique and increasing, with rare gaps.
+  // (PGlite runs one transaction at a time: there the counter is simply taken inside)
+  const embedded = isEmbedded(db);
   const early =
-    known && (await currentConversation(db, workspaceId, inbox.id, known, threadKey))
+    embedded || (known && (await currentConversation(db, workspaceId, inbox.id, known, threadKey)))
       ? undefined
       : await nextConversationNumber(db, workspaceId);
-  return transactionWithRetry(db, async (tx) => {
-    let customerId = known;
-    let created = false;
-    if (customerId === undefined) {
-      // anyone else goes through identity resolution (which may create or merge profiles) in
-      // this same transaction
-      const resolved = await resolveInTransaction(tx, workspaceId, {
-        identifiers,
-        at,
-        reason: `inbound:${inbox.kind}`,
-        ...(message.traits ? { traits: message.traits } : {}),
-      });
-      customerId = resolved.customerId;
-      created = resolved.created;
-    }
-    // A customer created by this transaction has no conversation, and a concurrent message from
-    // the same sender waits on the identifier locks until this one commits; anyone else's
-    // messages take the conversation lock: one conversation per customer, inbox and thread,
-    // however many messages arrive at once.
-    let current: { id: string; status: string } | undefined;
-    if (!created) {
+  try {
+    return await transactionWithRetry(db, (tx) =>
+      writeInbound(tx, workspaceId, inbox, message, { identifiers, at, known, threadKey, early, embedded }),
+    );
+  } catch (err) {
+    if (!(err instanceof DuplicateInbound)) throw err;
+    const seen = await findByProviderId(db, workspaceId, inbox.id, message.providerMessageId ?? "");
+    if (!seen) throw new Error("a conflicting inbound message vanished");
+    return { ...seen, duplicate: true, opened: false };
+  }
+}
+
+/** The same provider message was taken in by a concurrent request first. */
+class DuplicateInbound extends Error {}
+
+/** `receiveInbound`'s transaction: the sender resolved, the conversation found or opened, the message written. */
+async function writeInbound(
+  tx: Db,
+  workspaceId: string,
+  inbox: Inbox,
+  message: InboundMessage,
+  w: {
+    identifiers: Identifier[];
+    at: Date;
+    known: string | undefined;
+    threadKey: string | null;
+    early: number | undefined;
+    embedded: boolean;
+  },
+): Promise<InboundResult> {
+  const { identifiers, at, known, threadKey, early, embedded } = w;
+  let customerId = known;
+  let created = false;
+  if (customerId === undefined) {
+    // anyone else goes through identity resolution (which may create or merge profiles) in
+    // this same transaction
+    const resolved = await resolveInTransaction(tx, workspaceId, {
+      identifiers,
+      at,
+      reason: `inbound:${inbox.kind}`,
+      ...(message.traits ? { traits: message.traits } : {}),
+    });
+    customerId = resolved.customerId;
+    created = resolved.created;
+  }
+  // A customer created by this transaction has no conversation, and a concurrent message from
+  // the same sender waits on the identifier locks until this one commits; anyone else's
+  // messages take the conversation lock: one conversation per customer, inbox and thread,
+  // however many messages arrive at once.
+  let current: { id: string; status: string } | undefined;
+  if (!created) {
+    // PGlite runs one transaction at a time: there the lock would guard nothing
+    if (!embedded) {
       await tx.execute(
         sql`SELECT pg_advisory_xact_lock(hashtextextended(${`conv|${workspaceId}|${inbox.id}|${customerId}|${threadKey ?? ""}`}, 0))`,
       );
-      current = await currentConversation(tx, workspaceId, inbox.id, customerId, threadKey);
     }
-    let conversationId = current?.id;
-    const opened = conversationId === undefined;
-    const direction = message.direction ?? "inbound";
-    // a customer's new message reopens the conversation, wherever it stood (an auto-reply does not)
-    const fromCustomer = direction === "inbound" && message.reopen !== false;
-    if (conversationId === undefined) {
-      conversationId = uuidv7();
-      const number = early ?? (await nextConversationNumber(tx, workspaceId));
-      // the inbox's rule picks the agent (round robin, least loaded) among those online
-      const assignee = await pickAssignee(tx, workspaceId, inbox);
-      await tx.execute(sql`INSERT INTO conversations (workspace_id, id, number, inbox_id, customer_id, channel,
-          contact_address, thread_key, subject, source, last_message_at, last_customer_message_at, assignee_id, team_id,
-          created_at, updated_at)
-        VALUES (${workspaceId}, ${conversationId}, ${number}, ${inbox.id}, ${customerId}, ${inbox.channel},
-          ${message.contactAddress ?? null}, ${threadKey}, ${message.subject ?? null},
-          ${JSON.stringify(message.source ?? {})}::jsonb, ${at.toISOString()}::timestamptz,
-          ${fromCustomer ? at.toISOString() : null}::timestamptz, ${assignee ?? null}, ${inbox.teamId}, now(), now())`);
-    }
-    const messageId = uuidv7();
-    const inserted = await rows<{ id: string }>(
-      tx,
-      sql`INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, html,
-          attachments, provider_message_id, metadata, created_at)
-        VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${inbox.id}, ${direction}, ${message.kind ?? "message"}, ${message.text},
-          ${message.html ?? null}, ${JSON.stringify(message.attachments ?? [])}::jsonb, ${message.providerMessageId ?? null},
-          ${JSON.stringify(message.metadata ?? {})}::jsonb, ${at.toISOString()}::timestamptz)
-        ON CONFLICT DO NOTHING RETURNING id::text AS id`,
-    );
-    if (inserted.length === 0) {
-      // the same provider message, taken in by a concurrent request first
-      const seen = await findByProviderId(tx, workspaceId, inbox.id, message.providerMessageId ?? "");
-      if (!seen) throw new Error("a conflicting inbound message vanished");
-      return { ...seen, duplicate: true, opened: false };
-    }
-    if (!opened) {
-      await tx.execute(sql`UPDATE conversations SET
+    current = await currentConversation(tx, workspaceId, inbox.id, customerId, threadKey);
+  }
+  const opened = current === undefined;
+  const conversationId = current?.id ?? uuidv7();
+  const direction = message.direction ?? "inbound";
+  // a customer's new message reopens the conversation, wherever it stood (an auto-reply does not)
+  const fromCustomer = direction === "inbound" && message.reopen !== false;
+  const messageId = uuidv7();
+  const news = {
+    conversationId,
+    messageId,
+    customerId,
+    inboxId: inbox.id,
+    direction,
+    opened,
+    providerMessageId: message.providerMessageId ?? null,
+  };
+  const iso = at.toISOString();
+  // the conversation (opened or moved on), the message, and the news on the bus: one statement
+  const conversationWrite = opened
+    ? sql`INSERT INTO conversations (workspace_id, id, number, inbox_id, customer_id, channel,
+          contact_address, thread_key, subject, source, last_message_at, last_customer_message_at, assignee_id,
+          team_id, created_at, updated_at)
+        VALUES (${workspaceId}, ${conversationId}, ${early ?? (await nextConversationNumber(tx, workspaceId))},
+          ${inbox.id}, ${customerId}, ${inbox.channel}, ${message.contactAddress ?? null}, ${threadKey},
+          ${message.subject ?? null}, ${JSON.stringify(message.source ?? {})}::jsonb, ${iso}::timestamptz,
+          ${fromCustomer ? iso : null}::timestamptz, ${(await pickAssignee(tx, workspaceId, inbox)) ?? null},
+          ${inbox.teamId}, now(), now())
+        RETURNING 1`
+    : sql`UPDATE conversations SET
           status = CASE WHEN ${fromCustomer} THEN 'open' ELSE status END,
           snoozed_until = CASE WHEN ${fromCustomer} THEN NULL ELSE snoozed_until END,
-          last_message_at = GREATEST(last_message_at, ${at.toISOString()}::timestamptz),
-          last_customer_message_at = CASE WHEN ${fromCustomer} THEN ${at.toISOString()}::timestamptz
+          last_message_at = GREATEST(last_message_at, ${iso}::timestamptz),
+          last_customer_message_at = CASE WHEN ${fromCustomer} THEN ${iso}::timestamptz
             ELSE last_customer_message_at END,
           contact_address = COALESCE(${message.contactAddress ?? null}, contact_address), updated_at = now()
-        WHERE workspace_id = ${workspaceId} AND id = ${conversationId}`);
-    }
-    const news = {
-      conversationId,
-      messageId,
-      customerId,
-      inboxId: inbox.id,
-      direction,
-      opened,
-      providerMessageId: message.providerMessageId ?? null,
-    };
-    // an auto-reply is kept for the record and tells nobody
-    if (!message.silent) {
-      await publishInTransaction(tx, conversationsTopic(workspaceId), { type: "message.created", ...news });
-      await emitWebhookEvents(tx, workspaceId, [
-        ...(opened
-          ? [{ type: "conversation.created", data: { conversationId, customerId, inboxId: inbox.id } }]
-          : []),
-        { type: "message.created", data: { ...news, text: message.text } },
-      ]);
-    }
-    return { duplicate: false, customerId, conversationId, messageId, opened };
-  });
+        WHERE workspace_id = ${workspaceId} AND id = ${conversationId} AND EXISTS (SELECT 1 FROM m)
+        RETURNING 1`;
+  // an auto-reply is kept for the record and tells nobody
+  const tell = !message.silent;
+  const [written] = await rows<{ inserted: number; endpoints: unknown }>(
+    tx,
+    sql`WITH m AS (
+        INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, html,
+          attachments, provider_message_id, metadata, created_at)
+        VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${inbox.id}, ${direction}, ${message.kind ?? "message"},
+          ${message.text}, ${message.html ?? null}, ${JSON.stringify(message.attachments ?? [])}::jsonb,
+          ${message.providerMessageId ?? null}, ${JSON.stringify(message.metadata ?? {})}::jsonb, ${iso}::timestamptz)
+        ON CONFLICT DO NOTHING RETURNING id
+      ), c AS (${conversationWrite})
+      SELECT (SELECT count(*)::int FROM m) AS inserted, (SELECT count(*) FROM c) AS conversations,
+        ${
+          tell
+            ? sql`(SELECT ${notifyExpression(conversationsTopic(workspaceId), { type: "message.created", ...news })} FROM m) AS told,
+        ${enabledEndpointsExpression(workspaceId)} AS endpoints`
+            : sql`'[]'::json AS endpoints`
+        }`,
+  );
+  if (!written?.inserted) {
+    // the same provider message, taken in by a concurrent request first: undo this attempt
+    // (an opened conversation included) and answer the stored one
+    throw new DuplicateInbound();
+  }
+  if (tell) {
+    await emitWebhookEventsTo(tx, workspaceId, written.endpoints, [
+      ...(opened
+        ? [{ type: "conversation.created", data: { conversationId, customerId, inboxId: inbox.id } }]
+        : []),
+      { type: "message.created", data: { ...news, text: message.text } },
+    ]);
+  }
+  return { duplicate: false, customerId, conversationId, messageId, opened };
 }
 
 /**

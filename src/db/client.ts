@@ -27,6 +27,11 @@ export type Database = {
   pglite?: PGlite;
 };
 
+/** True for the embedded database (PGlite): one session, so one transaction at a time. */
+export function isEmbedded(db: Db): boolean {
+  return "$client" in db && db.$client instanceof PGlite;
+}
+
 export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** Runs raw SQL and returns its rows (both drivers answer with `{ rows }`). */

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database, Db } from "../db/client.ts";
 import { BUS_CHANNEL, encodeEnvelope, type MessageHandler } from "./envelope.ts";
@@ -34,6 +34,15 @@ export async function createBus(database: Database, mode?: BusMode, options: Bus
   return chosen === "postgres"
     ? createPostgresBus(database, options)
     : createInProcessBus({ database, ...options });
+}
+
+/**
+ * The `pg_notify(...)` expression that publishes `message` on `topic`, for a statement that
+ * does more than publish (a row written and its news told in one round trip). Heard only if
+ * and when the transaction commits, as with `publishInTransaction`.
+ */
+export function notifyExpression(topic: string, message: unknown): SQL {
+  return sql`pg_notify(${BUS_CHANNEL}, ${encodeEnvelope(topic, message)})`;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type WebhookPayload } from "../../contracts/webhooks.ts";
 import type { Db } from "../../db/client.ts";
 import { AppError } from "../../errors.ts";
@@ -98,24 +99,31 @@ export async function emitWebhookEvent(
   return ids.length;
 }
 
+/** The workspace's enabled endpoints and what each subscribes to, as JSON (for `emitWebhookEventsTo`). */
+export function enabledEndpointsExpression(workspaceId: string): SQL {
+  return sql`(SELECT coalesce(json_agg(json_build_object('id', id, 'eventTypes', event_types)), '[]'::json)
+    FROM webhook_endpoints WHERE workspace_id = ${workspaceId} AND disabled_at IS NULL)`;
+}
+
+const Endpoints = z.array(z.object({ id: z.string(), eventTypes: z.array(z.string()) }));
+
 /**
  * `emitWebhookEvent` for several events of one change (a conversation opened by its first
- * message): the workspace's endpoints are read once for all of them.
+ * message), to the endpoints the caller read with `enabledEndpointsExpression` in the same
+ * transaction; nothing is written when there are none.
  */
-export async function emitWebhookEvents(
+export async function emitWebhookEventsTo(
   tx: Db,
   workspaceId: string,
+  endpoints: unknown,
   events: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
   options: EmitOptions = {},
 ): Promise<number> {
   const payloads = events.map((e) => buildPayload(e.type, e.data));
-  const endpoints = await tx
-    .select({ id: webhookEndpoints.id, eventTypes: webhookEndpoints.eventTypes })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), isNull(webhookEndpoints.disabledAt)));
+  const list = Endpoints.parse(endpoints);
   let count = 0;
   for (const payload of payloads) {
-    const to = endpoints.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(payload.type));
+    const to = list.filter((e) => e.eventTypes.length === 0 || e.eventTypes.includes(payload.type));
     count += (
       await insertMessages(
         tx,
