@@ -151,8 +151,9 @@ export async function replyToConversation(
   return { messageId, ...(delivery ? { delivery } : {}) };
 }
 
-// inboxes that send replies through their own provider (a page, an account, the widget)
-const OWN_PROVIDER = new Set<InboxKind>(["messenger", "instagram", "x", "chat"]);
+// inboxes that send replies through their own provider or sender (a page, an account, the
+// widget, the number the customer wrote to)
+const OWN_PROVIDER = new Set<InboxKind>(["messenger", "instagram", "x", "chat", "sms", "whatsapp"]);
 
 /**
  * What a reply answers on its channel. Inbound messages that can be answered in public say so

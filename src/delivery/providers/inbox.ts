@@ -1,10 +1,12 @@
 import { createChatProvider } from "../../channels/chat/provider.ts";
 import { createMetaProvider } from "../../channels/meta/provider.ts";
+import { TwilioInboxConfig } from "../../channels/twilio/config.ts";
 import { createXProvider } from "../../channels/x/provider.ts";
 import type { Channel } from "../../consent/tables.ts";
 import { getInbox, type Inbox } from "../../conversations/inboxes.ts";
 import type { Db } from "../../db/client.ts";
-import { providerFor } from "./registry.ts";
+import { configuredProvider, providerFor } from "./registry.ts";
+import { createTwilioProvider, TwilioConfig } from "./twilio.ts";
 import type { Provider } from "./types.ts";
 
 // providers keep tokens and pools: one per inbox and settings version
@@ -23,6 +25,8 @@ export async function providerForInbox(
   channel: Channel,
 ): Promise<Provider> {
   const inbox = await getInbox(db, workspaceId, inboxId);
+  if (inbox.kind === "sms" || inbox.kind === "whatsapp")
+    return twilioFromInbox(db, workspaceId, inbox, channel);
   const key = `${workspaceId}|${inbox.id}|${inbox.updatedAt}`;
   const hit = cache.get(key);
   if (hit) return hit;
@@ -32,6 +36,50 @@ export async function providerForInbox(
   cache.set(key, own);
   return own;
 }
+
+/**
+ * A reply on an SMS or WhatsApp inbox leaves from the number the customer wrote to: the
+ * workspace's Twilio provider for the channel, sending from the inbox's number (or its
+ * Messaging Service) when the inbox belongs to the same Twilio account. Anything else (another
+ * account, no Twilio provider, the sandbox) sends as the channel's provider does.
+ */
+async function twilioFromInbox(
+  db: Db,
+  workspaceId: string,
+  inbox: Inbox,
+  channel: Channel,
+): Promise<Provider> {
+  const configured = await configuredProvider(db, workspaceId, channel);
+  const account = TwilioInboxConfig.safeParse(inbox.config);
+  const base = configured?.kind === "twilio" ? TwilioConfig.safeParse(configured.config) : undefined;
+  if (!configured || !base?.success || !account.success || account.data.accountSid !== base.data.accountSid) {
+    return providerFor(db, workspaceId, channel);
+  }
+  const key = `${workspaceId}|${inbox.id}|${inbox.updatedAt}|${configured.version}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const number = inbox.address && E164.test(inbox.address) ? inbox.address : undefined;
+  const pool = account.data.messagingServiceSid;
+  const sender: Partial<TwilioConfig> =
+    channel === "whatsapp"
+      ? number
+        ? { whatsappFrom: number }
+        : {}
+      : pool
+        ? { messagingServiceSid: pool, from: undefined }
+        : number
+          ? { from: number, messagingServiceSid: undefined }
+          : {};
+  const provider = createTwilioProvider(
+    TwilioConfig.parse({ ...base.data, ...sender }),
+    channel === "whatsapp" ? "whatsapp" : "sms",
+  );
+  if (cache.size > 1000) cache.clear();
+  cache.set(key, provider);
+  return provider;
+}
+
+const E164 = /^\+[1-9]\d{1,14}$/;
 
 function ownProvider(db: Db, inbox: Inbox): Provider | undefined {
   switch (inbox.kind) {

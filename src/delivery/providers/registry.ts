@@ -45,6 +45,20 @@ export function validateProviderConfig(channel: Channel, kind: string, config: u
   return k.data;
 }
 
+/** The provider a workspace configured for a channel, and its settings; undefined for none. */
+export async function configuredProvider(
+  db: Db,
+  workspaceId: string,
+  channel: Channel,
+): Promise<{ kind: string; config: unknown; version: string } | undefined> {
+  const [row] = await rows<{ kind: string; config: unknown; version: string }>(
+    db,
+    sql`SELECT kind, config, updated_at::text AS version FROM delivery_providers
+        WHERE workspace_id = ${workspaceId} AND channel = ${channel}`,
+  );
+  return row;
+}
+
 // providers keep pools and tokens: one per workspace, channel and setting version
 const cache = new Map<string, Provider>();
 
@@ -54,11 +68,7 @@ const cache = new Map<string, Provider>();
  * In-app messages always go to the message center.
  */
 export async function providerFor(db: Db, workspaceId: string, channel: Channel): Promise<Provider> {
-  const [row] = await rows<{ kind: string; config: unknown; version: string }>(
-    db,
-    sql`SELECT kind, config, updated_at::text AS version FROM delivery_providers
-        WHERE workspace_id = ${workspaceId} AND channel = ${channel}`,
-  );
+  const row = await configuredProvider(db, workspaceId, channel);
   if (!row) return channel === "in_app" ? createInAppProvider(db) : createSandboxProvider();
   const key = `${workspaceId}|${channel}|${row.version}`;
   const hit = cache.get(key);
