@@ -27,6 +27,8 @@ export type Conversation = {
   labels: string[];
   attributes: Record<string, unknown>;
   source: ConversationSource;
+  /** Set once this conversation was merged into another: its messages live there now. */
+  mergedIntoId: string | null;
   firstResponseAt: string | null;
   resolvedAt: string | null;
   lastMessageAt: string;
@@ -55,7 +57,7 @@ const ts = (col: string) => sql.raw(`to_json(c.${col})#>>'{}'`);
 const COLUMNS = sql`c.id::text AS id, c.number, c.inbox_id::text AS "inboxId", c.customer_id::text AS "customerId",
   c.channel, c.contact_address AS "contactAddress", c.subject, c.status, ${ts("snoozed_until")} AS "snoozedUntil",
   c.priority, c.assignee_id::text AS "assigneeId", c.team_id::text AS "teamId", c.labels, c.attributes, c.source,
-  ${ts("first_response_at")} AS "firstResponseAt", ${ts("resolved_at")} AS "resolvedAt",
+  c.merged_into_id::text AS "mergedIntoId", ${ts("first_response_at")} AS "firstResponseAt", ${ts("resolved_at")} AS "resolvedAt",
   ${ts("last_message_at")} AS "lastMessageAt", ${ts("last_customer_message_at")} AS "lastCustomerMessageAt",
   ${ts("created_at")} AS "createdAt", ${ts("updated_at")} AS "updatedAt"`;
 
@@ -127,7 +129,11 @@ export async function listConversations(
   return { data: page, nextCursor };
 }
 
-/** A conversation's messages, oldest first, with the fate of each outbound one. */
+/**
+ * A conversation's messages in time order (oldest first), with the fate of each outbound one.
+ * Time, not insertion, orders them: a merged conversation's messages interleave as they were
+ * written. The cursor is the last message id of the previous page.
+ */
 export async function listMessages(
   db: Db,
   workspaceId: string,
@@ -135,7 +141,22 @@ export async function listMessages(
   page: { limit: number; after?: string | undefined },
 ): Promise<{ data: ConversationMessage[]; nextCursor: string | null }> {
   await getConversation(db, workspaceId, conversationId);
-  if (page.after !== undefined) requireId(page.after, "message");
+  let after: { at: string; id: string } | undefined;
+  if (page.after !== undefined) {
+    requireId(page.after, "message");
+    // the cursor's message may have moved to another conversation by a merge: its place in time stays
+    [after] = await rows<{ at: string; id: string }>(
+      db,
+      sql`SELECT to_json(created_at)#>>'{}' AS at, id::text AS id FROM conversation_messages
+          WHERE workspace_id = ${workspaceId} AND id = ${page.after}`,
+    );
+    if (!after) {
+      throw new AppError(
+        "conversations.invalid_cursor",
+        "The cursor is not one this API gave out; start again without it.",
+      );
+    }
+  }
   const found = await rows<ConversationMessage>(
     db,
     sql`SELECT m.id::text AS id, m.conversation_id::text AS "conversationId", m.direction, m.kind,
@@ -144,8 +165,8 @@ export async function listMessages(
         FROM conversation_messages m
         LEFT JOIN deliveries d ON d.workspace_id = m.workspace_id AND d.id = m.delivery_id
         WHERE m.workspace_id = ${workspaceId} AND m.conversation_id = ${conversationId}
-          ${page.after ? sql`AND m.id > ${page.after}` : sql``}
-        ORDER BY m.id LIMIT ${page.limit + 1}`,
+          ${after ? sql`AND (m.created_at, m.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+        ORDER BY m.created_at, m.id LIMIT ${page.limit + 1}`,
   );
   const data = found.slice(0, page.limit);
   return { data, nextCursor: found.length > page.limit ? (data.at(-1)?.id ?? null) : null };
@@ -203,10 +224,17 @@ export async function updateConversation(
       );
   }
   await transactionWithRetry(db, async (tx) => {
+    await assertNotMerged(tx, workspaceId, id);
+    // resolvedAt is the current resolution: kept when resolved again, cleared by any other status
     const [row] = await rows<{ id: string }>(
       tx,
       sql`UPDATE conversations SET updated_at = now()
-          ${p.status ? sql`, status = ${p.status}, resolved_at = CASE WHEN ${p.status} = 'resolved' THEN now() ELSE resolved_at END` : sql``}
+          ${
+            p.status
+              ? sql`, status = ${p.status}, resolved_at = CASE WHEN ${p.status} <> 'resolved' THEN NULL
+                  WHEN status = 'resolved' THEN COALESCE(resolved_at, now()) ELSE now() END`
+              : sql``
+          }
           ${p.status && p.status !== "snoozed" ? sql`, snoozed_until = NULL` : sql``}
           ${p.snoozedUntil !== undefined ? sql`, snoozed_until = ${p.snoozedUntil}::timestamptz` : sql``}
           ${p.priority ? sql`, priority = ${p.priority}` : sql``}
@@ -230,6 +258,26 @@ export async function updateConversation(
     await emitWebhookEvent(tx, workspaceId, "conversation.updated", change);
   });
   return getConversation(db, workspaceId, id);
+}
+
+/**
+ * Locks the conversation's row and refuses to change one that was merged away: it is a
+ * resolved stub now, and what agents mean to change lives in the conversation it went into.
+ */
+async function assertNotMerged(tx: Db, workspaceId: string, id: string): Promise<void> {
+  const [row] = await rows<{ number: number; mergedIntoId: string | null; intoNumber: number | null }>(
+    tx,
+    sql`SELECT c.number, c.merged_into_id::text AS "mergedIntoId", (SELECT t.number FROM conversations t WHERE t.workspace_id = c.workspace_id
+          AND t.id = c.merged_into_id) AS "intoNumber"
+        FROM conversations c WHERE c.workspace_id = ${workspaceId} AND c.id = ${id} FOR UPDATE OF c`,
+  );
+  if (row?.mergedIntoId) {
+    throw new AppError(
+      "conversations.already_merged_conflict",
+      `Conversation #${row.number} was merged into #${row.intoNumber}; change that one instead.`,
+      { id, mergedIntoId: row.mergedIntoId, mergedIntoNumber: row.intoNumber },
+    );
+  }
 }
 
 // a merged customer's conversations follow them to the survivor

@@ -16,6 +16,7 @@ import type { Traits } from "../profiles/tables.ts";
 import { notifyExpression, publishInTransaction } from "../realtime/bus.ts";
 import { pickAssignee } from "./assignment.ts";
 import { getInbox, type Inbox } from "./inboxes.ts";
+import { liveConversationId } from "./merge.ts";
 import type { Attachment, ConversationSource } from "./tables.ts";
 
 /** A customer's message as a channel received it, before it has a customer or a conversation. */
@@ -160,7 +161,7 @@ async function writeInbound(
   // the same sender waits on the identifier locks until this one commits; anyone else's
   // messages take the conversation lock: one conversation per customer, inbox and thread,
   // however many messages arrive at once.
-  let current: { id: string; status: string } | undefined;
+  let current: Awaited<ReturnType<typeof currentConversation>>;
   if (!created) {
     // PGlite runs one transaction at a time: there the lock would guard nothing
     if (!embedded) {
@@ -168,7 +169,13 @@ async function writeInbound(
         sql`SELECT pg_advisory_xact_lock(hashtextextended(${`conv|${workspaceId}|${inbox.id}|${customerId}|${threadKey ?? ""}`}, 0))`,
       );
     }
-    current = await currentConversation(tx, workspaceId, inbox.id, customerId, threadKey);
+    // the row stays locked to the end: a merge of this conversation waits for the message, or
+    // the message waits for the merge and follows it
+    current = await currentConversation(tx, workspaceId, inbox.id, customerId, threadKey, { lock: true });
+    // a thread merged into another conversation goes on there
+    if (current?.mergedIntoId) {
+      current = { ...current, id: await liveConversationId(tx, workspaceId, current.mergedIntoId) };
+    }
   }
   const opened = current === undefined;
   const conversationId = current?.id ?? uuidv7();
@@ -203,7 +210,11 @@ async function writeInbound(
           last_message_at = GREATEST(last_message_at, ${iso}::timestamptz),
           last_customer_message_at = CASE WHEN ${fromCustomer} THEN ${iso}::timestamptz
             ELSE last_customer_message_at END,
-          contact_address = COALESCE(${message.contactAddress ?? null}, contact_address), updated_at = now()
+          resolved_at = CASE WHEN ${fromCustomer} THEN NULL ELSE resolved_at END,
+          -- a merged thread's message from another channel leaves the conversation's address be
+          contact_address = CASE WHEN inbox_id = ${inbox.id}
+            THEN COALESCE(${message.contactAddress ?? null}, contact_address) ELSE contact_address END,
+          updated_at = now()
         WHERE workspace_id = ${workspaceId} AND id = ${conversationId} AND EXISTS (SELECT 1 FROM m)
         RETURNING 1`;
   // an auto-reply is kept for the record and tells nobody
@@ -257,20 +268,24 @@ async function knownSender(
   return found.size === 1 ? only : undefined;
 }
 
-/** The conversation a customer's message on this inbox and thread belongs to, if any. */
+/**
+ * The conversation a customer's message on this inbox and thread belongs to, if any (it may
+ * have been merged into another since); `lock` holds its row for the caller's transaction.
+ */
 async function currentConversation(
   db: Db,
   workspaceId: string,
   inboxId: string,
   customerId: string,
   threadKey: string | null,
-): Promise<{ id: string; status: string } | undefined> {
-  const [row] = await rows<{ id: string; status: string }>(
+  opts: { lock?: boolean } = {},
+): Promise<{ id: string; status: string; mergedIntoId: string | null } | undefined> {
+  const [row] = await rows<{ id: string; status: string; mergedIntoId: string | null }>(
     db,
-    sql`SELECT id::text AS id, status FROM conversations
+    sql`SELECT id::text AS id, status, merged_into_id::text AS "mergedIntoId" FROM conversations
         WHERE workspace_id = ${workspaceId} AND inbox_id = ${inboxId} AND customer_id = ${customerId}
           AND thread_key IS NOT DISTINCT FROM ${threadKey}
-        ORDER BY last_message_at DESC LIMIT 1`,
+        ORDER BY last_message_at DESC LIMIT 1 ${opts.lock ? sql`FOR UPDATE` : sql``}`,
   );
   return row;
 }

@@ -57,6 +57,13 @@ export async function replyToConversation(
   }
   const r = parsed.data;
   const conversation = await getConversation(db, workspaceId, conversationId);
+  if (conversation.mergedIntoId) {
+    throw new AppError(
+      "conversations.already_merged_conflict",
+      `Conversation #${conversation.number} was merged into another; reply there.`,
+      { id: conversationId, mergedIntoId: conversation.mergedIntoId },
+    );
+  }
   const messageId = r.clientId ?? uuidv7();
   if (!isUuid(messageId)) throw new AppError("conversations.invalid_id", "clientId must be a UUID.");
   const [existing] = await rows<{ id: string; deliveryId: string | null }>(

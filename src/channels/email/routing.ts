@@ -104,10 +104,13 @@ export async function conversationByMessageIds(
           c.thread_key AS "threadKey"
         FROM ${eachValue(ids)}
         CROSS JOIN LATERAL (
-          SELECT m.conversation_id FROM conversation_messages m
+          -- a message moved by a merge names the thread it came from: the new message goes there
+          -- (this inbox, that thread), and on with the merge
+          SELECT COALESCE((m.metadata->'mergedFrom'->>'conversationId')::uuid, m.conversation_id) AS conversation_id
+            FROM conversation_messages m
             WHERE m.workspace_id = ${workspaceId} AND m.inbox_id = ${inboxId} AND m.provider_message_id = x.v
           UNION ALL
-          SELECT m.conversation_id FROM deliveries d
+          SELECT COALESCE((m.metadata->'mergedFrom'->>'conversationId')::uuid, m.conversation_id) FROM deliveries d
             JOIN conversation_messages m ON m.workspace_id = d.workspace_id AND m.delivery_id = d.id
             WHERE d.workspace_id = ${workspaceId} AND d.provider = 'smtp' AND d.provider_message_id = x.v
               AND m.inbox_id = ${inboxId}

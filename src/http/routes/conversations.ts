@@ -17,9 +17,12 @@ import {
 } from "../../conversations/conversations.ts";
 import { receiveInbound } from "../../conversations/inbound.ts";
 import { createInbox, getInbox, type Inbox, InboxInput, listInboxes } from "../../conversations/inboxes.ts";
+import { MergeInput, mergeConversations } from "../../conversations/merge.ts";
 import { ReplyInput, replyToConversation } from "../../conversations/replies.ts";
 import { AppError } from "../../errors.ts";
+import { getCustomer } from "../../profiles/customers.ts";
 import { requireAuth } from "../auth.ts";
+import { mentionRoutes } from "./mentions.ts";
 
 const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const tags = ["conversations"];
@@ -40,6 +43,7 @@ function presentInbox(inbox: Inbox, canSeeSecrets: boolean) {
  */
 export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = () => app.ctx.database.db;
+  await app.register(mentionRoutes);
 
   app.get(
     "/api/v1/inboxes",
@@ -157,13 +161,9 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const p = await requireAuth(request);
-      if (!/^[0-9a-f-]{36}$/i.test(request.params.id)) {
-        throw new AppError(
-          "conversations.invalid_id",
-          `"${request.params.id}" is not a customer id (a UUID).`,
-        );
-      }
-      return listConversations(db(), p.workspaceId, { ...request.query, customerId: request.params.id });
+      // another workspace's customer is not found; a merged customer's id lists the survivor's
+      const customer = await getCustomer(db(), p.workspaceId, request.params.id);
+      return listConversations(db(), p.workspaceId, { ...request.query, customerId: customer.id });
     },
   );
 
@@ -186,6 +186,30 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const p = await requireAuth(request);
       return updateConversation(db(), p.workspaceId, request.params.id, request.body);
+    },
+  );
+
+  app.post(
+    "/api/v1/conversations/:id/merge",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Merge this conversation into another of the same customer",
+        description:
+          "This conversation's messages move into `into`, which shows one timeline in time order; this one " +
+          "is resolved and points there (`mergedIntoId`). Both must be with the same customer.",
+        params: Id,
+        body: MergeInput,
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return mergeConversations(db(), p.workspaceId, request.params.id, request.body, {
+        actor: p.kind === "user" ? { kind: "user", id: p.userId } : { kind: "api_key", id: p.keyId },
+        userId: p.kind === "user" ? p.userId : null,
+        ip: request.ip,
+      });
     },
   );
 
