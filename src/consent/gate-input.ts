@@ -173,6 +173,10 @@ export async function loadGateContexts(
       input: {
         topic,
         reachable,
+        // the chat widget answers a browser by its anonymous id, only where the customer wrote from
+        replyOnly: {
+          in_app: customer.identities.filter((i) => i.kind === "anonymous_id").map((i) => i.value),
+        },
         suppressed,
         states: statesOf.get(customer.id) ?? [],
         optInCountry: country !== undefined && settings.optInCountries.includes(country),

@@ -86,6 +86,37 @@ describe("the Gate, by example", () => {
     ).toMatchObject({ action: "skip", reason: "suppressed" });
   });
 
+  it("reaches a reply-only address (a chat visitor's browser) when a reply names it, never by choice", () => {
+    const visitor = base({
+      topic: { id: TOPIC, kind: "transactional", defaults: {} },
+      reachable: { email: ["ada@example.com"] },
+      replyOnly: { in_app: ["anon-7f3a"] },
+    });
+    expect(decide({ ...visitor, requestedChannel: "in_app", requestedAddress: "anon-7f3a" })).toMatchObject({
+      action: "send",
+      channel: "in_app",
+      address: "anon-7f3a",
+    });
+    // the Gate choosing a channel never picks it, nor does a reply naming another browser
+    expect(decide({ ...visitor, fallbackOrder: ["in_app", "email"] })).toMatchObject({ channel: "email" });
+    expect(decide({ ...visitor, requestedChannel: "in_app" })).toMatchObject({
+      action: "skip",
+      reason: "unreachable",
+    });
+    expect(decide({ ...visitor, requestedChannel: "in_app", requestedAddress: "anon-0000" })).toMatchObject({
+      action: "skip",
+      reason: "unreachable",
+    });
+    expect(
+      decide({
+        ...visitor,
+        requestedChannel: "in_app",
+        requestedAddress: "anon-7f3a",
+        suppressed: new Set(["in_app:anon-7f3a"]),
+      }),
+    ).toMatchObject({ action: "skip", reason: "suppressed" });
+  });
+
   it("prefers the customer's order over the workspace's", () => {
     const d = decide(
       base({

@@ -12,6 +12,11 @@ export type GateInput = {
   requestedAddress?: string | undefined;
   /** Where the customer can be reached, per channel, best address first. */
   reachable: Partial<Record<Channel, string[]>>;
+  /**
+   * Addresses that count only when a reply names them (`requestedAddress`), never when the Gate
+   * chooses: a chat visitor's browser, reached by its anonymous id on `in_app`.
+   */
+  replyOnly?: Partial<Record<Channel, string[]>>;
   /** `channel:address` pairs nothing may be sent to. */
   suppressed: ReadonlySet<string>;
   states: readonly ConsentStateRow[];
@@ -59,7 +64,7 @@ export function decide(input: GateInput): GateDecision {
     // a requested address counts only if it is one of the customer's own
     const addresses =
       input.requestedAddress !== undefined && input.requestedChannel === channel
-        ? known.filter((a) => a === input.requestedAddress)
+        ? [...known, ...(input.replyOnly?.[channel] ?? [])].filter((a) => a === input.requestedAddress)
         : known;
     if (addresses.length === 0) {
       ruledOut[channel] = "unreachable";
