@@ -304,7 +304,7 @@ describe("inbound email: content", () => {
     ]);
   });
 
-  it("stores attachments and inline images (kept with their cid)", async () => {
+  it("stores attachments and inline images (kept with their cid, shown from where they are served)", async () => {
     const { ws } = await setup();
     const pdf = await ingest(ws, "06-attachment-pdf.eml");
     const [withPdf] = await messagesOf(db, ws, pdf.conversationId);
@@ -317,9 +317,7 @@ describe("inbound email: content", () => {
     const [withImg] = await messagesOf(db, ws, img.conversationId);
     const key = withImg?.attachments[0]?.key;
     expect(withImg?.metadata.inlineImages).toEqual({ "scratch-photo@fastmail.example": key });
-    expect(withImg?.html).toContain(
-      '<img src="cid:scratch-photo@fastmail.example" alt="scratch" width="400">',
-    );
+    expect(withImg?.html).toContain(`<img src="/api/v1/attachments/${key}" alt="scratch" width="400">`);
     expect((await store.get(ws, key ?? ""))?.contentType).toBe("image/png");
   });
 

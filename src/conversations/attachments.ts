@@ -14,7 +14,23 @@ export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
  */
 export interface AttachmentStore {
   put(workspaceId: string, file: { name: string; contentType: string; data: Buffer }): Promise<Attachment>;
-  get(workspaceId: string, key: string): Promise<{ data: Buffer; contentType: string } | undefined>;
+  get(
+    workspaceId: string,
+    key: string,
+  ): Promise<{ data: Buffer; contentType: string; name?: string | undefined } | undefined>;
+}
+
+// what put() makes: the month, then a UUIDv7 and 16 hex of the content's digest
+const KEY = /^\d{4}-\d{2}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{16}$/;
+
+/** Whether a string has the shape of a key the store made (checked before any file is touched). */
+export function isAttachmentKey(key: string): boolean {
+  return KEY.test(key);
+}
+
+/** Where agents' screens load an attachment from (relative to Rapport's own origin). */
+export function attachmentPath(key: string): string {
+  return `/api/v1/attachments/${key}`;
 }
 
 const SAFE_NAME = /[^\p{L}\p{N}._ -]+/gu;
@@ -46,6 +62,7 @@ export function localAttachmentStore(root: string): AttachmentStore {
       await rename(`${path}.part`, path);
       await writeFile(`${path}.type`, file.contentType);
       const name = file.name.replace(SAFE_NAME, "_").slice(0, 200) || "attachment";
+      await writeFile(`${path}.name`, name);
       return { key, name, contentType: file.contentType, size: file.data.length };
     },
     async get(workspaceId, key) {
@@ -53,7 +70,9 @@ export function localAttachmentStore(root: string): AttachmentStore {
       const found = await stat(path).catch(() => undefined);
       if (!found?.isFile()) return undefined;
       const contentType = await readFile(`${path}.type`, "utf8").catch(() => "application/octet-stream");
-      return { data: await readFile(path), contentType };
+      // files stored before names were kept have none
+      const name = await readFile(`${path}.name`, "utf8").catch(() => undefined);
+      return { data: await readFile(path), contentType, name };
     },
   };
 }

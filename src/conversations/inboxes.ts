@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { prepareApiInboxConfig } from "../channels/api/config.ts";
+import { EmailInboxConfig } from "../channels/email/reply-to.ts";
+import { VoiceInboxConfig } from "../channels/twilio/voice-config.ts";
 import { CHANNELS, type Channel } from "../consent/tables.ts";
 import { type Db, rows } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -55,6 +58,14 @@ export async function createInbox(db: Db, workspaceId: string, input: InboxInput
     );
   }
   const i = parsed.data;
+  // each kind's own settings are checked where the kind defines them
+  const settings = i.kind === "email" ? EmailInboxConfig : i.kind === "voice" ? VoiceInboxConfig : undefined;
+  const bad = settings?.safeParse(i.config).error?.issues[0];
+  if (bad) {
+    throw new AppError("conversations.invalid_inbox", `config.${bad.path.join(".")}: ${bad.message}`);
+  }
+  // an API inbox's webhook URL is checked (no internal address) and its signing secret made here
+  const config = i.kind === "api" ? await prepareApiInboxConfig(i.config) : i.config;
   if (i.teamId) {
     const [team] = await rows<{ id: string }>(
       db,
@@ -65,7 +76,7 @@ export async function createInbox(db: Db, workspaceId: string, input: InboxInput
   const id = uuidv7();
   await db.execute(sql`INSERT INTO inboxes (workspace_id, id, kind, name, channel, address, config, assignment, team_id)
     VALUES (${workspaceId}, ${id}, ${i.kind}, ${i.name}, ${i.channel ?? REPLY_CHANNEL[i.kind] ?? null},
-      ${i.address ?? null}, ${JSON.stringify(i.config)}::jsonb, ${i.assignment}, ${i.teamId ?? null})`);
+      ${i.address ?? null}, ${JSON.stringify(config)}::jsonb, ${i.assignment}, ${i.teamId ?? null})`);
   return getInbox(db, workspaceId, id);
 }
 

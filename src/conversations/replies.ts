@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queueApiChannelReply } from "../channels/api/reply.ts";
+import { conversationReplyTo } from "../channels/email/reply-to.ts";
 import { ensureDefaultTopics } from "../consent/topics.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
@@ -88,6 +89,11 @@ export async function replyToConversation(
       : undefined;
     const email =
       conversation.channel === "email" ? await lastCustomerEmail(db, workspaceId, conversationId) : undefined;
+    // the conversation's signed reply+ address: the customer's answer finds its way back even unthreaded
+    const replyTo =
+      conversation.channel === "email"
+        ? await conversationReplyTo(db, workspaceId, inbox, conversationId)
+        : undefined;
     const via = OWN_PROVIDER.has(inbox.kind)
       ? {
           inboxId: inbox.id,
@@ -119,6 +125,7 @@ export async function replyToConversation(
         },
         data: { reply: r.text, ...(r.html ? { replyHtml: r.html } : {}), ...(email ? quoteData(email) : {}) },
         ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
+        ...(replyTo ? { replyTo } : {}),
         ...(via ? { via } : {}),
         idempotencyKey: `reply:${messageId}`,
         source: "agent",

@@ -19,6 +19,7 @@ export type StoredRequest = {
   data: Record<string, unknown>;
   publicUrl: string;
   thread?: { inReplyTo: string; references: string[] } | undefined;
+  replyTo?: string | undefined;
   via?: ReplyVia | undefined;
 };
 
@@ -98,6 +99,8 @@ export async function prepareContent(
         ...content.headers,
         "List-Unsubscribe": `<${links.unsubscribe}>`,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        // the message's own answer address (a conversation's reply+ address) beats the provider's
+        ...(request.replyTo ? { "Reply-To": request.replyTo } : {}),
         // RFC 5322 threading: the customer's mail client files the answer with their message
         ...(request.thread
           ? {

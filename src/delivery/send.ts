@@ -38,6 +38,11 @@ export const SendRequest = z
       })
       .optional(),
     /**
+     * Email only: where the customer's answer should go (a conversation's `reply+` address).
+     * Wins over the Reply-To the provider is configured with.
+     */
+    replyTo: z.email("must be an email address").max(320).optional(),
+    /**
      * A reply on a conversation's own inbox (a Facebook page, an X account, the chat widget):
      * the inbox's provider sends it, and `target` names what it answers (a comment, a tweet).
      */

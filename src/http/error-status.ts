@@ -25,6 +25,8 @@ const exact: Record<string, number> = {
   // a refused destination is bad input, not a lack of permission
   "webhooks.url_forbidden": 400,
   "consent.invalid_user_hash": 401,
+  // Twilio refused to place a call, or could not be reached: the gateway's failure, not the client's
+  "twilio.call_failed": 502,
 };
 
 // matched after the module's dot or an underscore: `users.not_found`, `profiles.customer_not_found`

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { AttachmentStore } from "../../conversations/attachments.ts";
+import { type AttachmentStore, attachmentPath } from "../../conversations/attachments.ts";
 import { receiveInbound } from "../../conversations/inbound.ts";
 import { getInbox } from "../../conversations/inboxes.ts";
 import type { Attachment } from "../../conversations/tables.ts";
@@ -111,7 +111,10 @@ export async function ingestRawEmail(
       contactAddress: sender.toLowerCase(),
       providerMessageId: mail.messageId,
       text: mail.text,
-      html: mail.html === undefined ? undefined : sanitizeEmailHtml(mail.html),
+      html:
+        mail.html === undefined
+          ? undefined
+          : sanitizeEmailHtml(mail.html, { cid: servedInline(stored.inline) }),
       attachments: stored.attachments,
       threadKey: thread.threadKey,
       subject: mail.subject,
@@ -232,6 +235,19 @@ async function threadBySubject(
   );
   const hit = recent.find((c) => c.threadKey !== null && normalizeSubject(c.subject ?? "") === subject);
   return hit?.threadKey ?? undefined;
+}
+
+/**
+ * Where an inline part is served, by its Content-ID: the exact id first, then ignoring case
+ * (some clients change the case of the reference, never of the part).
+ */
+function servedInline(inline: Record<string, string>): (contentId: string) => string | undefined {
+  const exact = new Map(Object.entries(inline));
+  const folded = new Map(Object.entries(inline).map(([cid, key]) => [cid.toLowerCase(), key]));
+  return (contentId) => {
+    const key = exact.get(contentId) ?? folded.get(contentId.toLowerCase());
+    return key === undefined ? undefined : attachmentPath(key);
+  };
 }
 
 async function alreadyStored(db: Db, thread: Thread, messageId: string): Promise<boolean> {

@@ -201,10 +201,27 @@ function escapeAttr(value: string): string {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what must be stripped
 const URL_NOISE = /[\u0000-\u0020\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\ufeff]+/g;
 
-function cleanUrl(raw: string, kind: "href" | "src"): string | undefined {
+/** How the caller serves an email's own parts: a `cid:` reference's Content-ID → its URL, if kept. */
+export type CidResolver = (contentId: string) => string | undefined;
+
+/** The Content-ID a `cid:` URL names (RFC 2392: URL-encoded, brackets optional). */
+export function contentIdOf(cidUrl: string): string {
+  const raw = cidUrl.replace(/^cid:/i, "").trim();
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // a stray % is kept as written
+  }
+  return decoded.replace(/^<|>$/g, "");
+}
+
+function cleanUrl(raw: string, kind: "href" | "src", cid: CidResolver | undefined): string | undefined {
   const decoded = decodeEntities(raw).trim();
   const probe = decoded.replace(URL_NOISE, "");
   if (kind === "href") return LINK_SCHEMES.test(probe) ? decoded : undefined;
+  // an inline part is shown from where Rapport serves it; one the email does not carry is dropped
+  if (cid && /^cid:/i.test(probe)) return cid(contentIdOf(probe));
   if (IMAGE_SCHEMES.test(probe)) return decoded;
   if (decoded.length <= MAX_DATA_URL_LENGTH && DATA_IMAGE.test(probe)) return probe;
   return undefined;
@@ -230,7 +247,7 @@ function cleanStyle(raw: string): string | undefined {
 
 type Attr = { name: string; value: string };
 
-function cleanAttrs(tag: string, attrs: Attr[]): string {
+function cleanAttrs(tag: string, attrs: Attr[], cid: CidResolver | undefined): string {
   const allowed = ELEMENT_ATTRS[tag];
   const out: string[] = [];
   const seen = new Set<string>();
@@ -240,8 +257,8 @@ function cleanAttrs(tag: string, attrs: Attr[]): string {
     if (!GLOBAL_ATTRS.has(name) && !allowed?.has(name)) continue;
     if (URL_ATTRS_DROPPED.has(name)) continue;
     let clean: string | undefined;
-    if (name === "href") clean = cleanUrl(value, "href");
-    else if (name === "src") clean = cleanUrl(value, "src");
+    if (name === "href") clean = cleanUrl(value, "href", cid);
+    else if (name === "src") clean = cleanUrl(value, "src", cid);
     else if (name === "style") clean = cleanStyle(value);
     else if (value.length <= MAX_ATTR_LENGTH) clean = decodeEntities(value);
     if (clean !== undefined) out.push(`${name}="${escapeAttr(clean)}"`);
@@ -301,8 +318,12 @@ function skipRawText(html: string, lower: string, tag: string, from: number): nu
   return gt < 0 ? html.length : gt + 1;
 }
 
-/** Sanitised HTML of an email, safe to show beside the app's own pages (still best shown in a sandboxed iframe). */
-export function sanitizeEmailHtml(html: string): string {
+/**
+ * Sanitised HTML of an email, safe to show beside the app's own pages (still best shown in a
+ * sandboxed iframe). With `cid`, `src="cid:…"` references become the URLs it answers, so
+ * inline images show; without it they are kept as written.
+ */
+export function sanitizeEmailHtml(html: string, opts: { cid?: CidResolver } = {}): string {
   const lower = html.toLowerCase();
   const out: string[] = [];
   const open: string[] = [];
@@ -367,7 +388,7 @@ export function sanitizeEmailHtml(html: string): string {
       continue;
     }
     if (dropping.length > 0 || !ALLOWED.has(tag)) continue;
-    out.push(`<${tag}${cleanAttrs(tag, attrs)}>`);
+    out.push(`<${tag}${cleanAttrs(tag, attrs, opts.cid)}>`);
     if (!VOID.has(tag)) open.push(tag);
   }
   for (let k = open.length - 1; k >= 0; k--) out.push(`</${open[k]}>`);

@@ -166,7 +166,8 @@ function race(sending: Promise<SMTPPool.SentMessageInfo>, signal: AbortSignal, t
 /**
  * Sends email over SMTP through one pooled nodemailer transport per setting. The Message-ID
  * comes from the idempotency key (also returned as the provider's message id), and the
- * content's headers (List-Unsubscribe…) reach the wire exactly as given.
+ * content's headers (List-Unsubscribe…) reach the wire exactly as given; a content
+ * `Reply-To` replaces the configured one for that message.
  */
 export function createSmtpProvider(config: SmtpConfig): Provider {
   const from = parseFrom(config.from);
@@ -185,10 +186,24 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
       const headers: Record<string, { prepared: boolean; value: string }> = {};
       // threading headers are nodemailer's own options (it would rewrite them as plain headers)
       const thread: { inReplyTo?: string; references?: string } = {};
+      let replyTo = config.replyTo;
       for (const [name, value] of Object.entries(content.headers ?? {})) {
+        const lower = name.toLowerCase();
+        if (lower === "reply-to") {
+          // the message's own answer address (a conversation's reply+ address) wins over the setting
+          const address = value.trim();
+          if (!z.email().safeParse(address).success) {
+            return {
+              ok: false,
+              retryable: false,
+              reason: `Reply-To "${value.slice(0, 100)}" is not an email address`,
+            };
+          }
+          replyTo = address;
+          continue;
+        }
         const problem = headerProblem(name, value);
         if (problem) return { ok: false, retryable: false, reason: problem };
-        const lower = name.toLowerCase();
         if (lower === "in-reply-to" || lower === "references") {
           thread[lower === "in-reply-to" ? "inReplyTo" : "references"] = value;
           continue;
@@ -201,7 +216,7 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
       const sending = transportFor(config).sendMail({
         from: config.from,
         to: message.to,
-        ...(config.replyTo ? { replyTo: config.replyTo } : {}),
+        ...(replyTo ? { replyTo } : {}),
         subject: content.subject,
         text: content.text,
         ...(content.html !== undefined ? { html: content.html } : {}),

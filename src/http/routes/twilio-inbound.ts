@@ -57,14 +57,19 @@ export const twilioInboundRoutes: FastifyPluginAsyncZod = async (app) => {
           "Set as the number's call status callback (and recording / transcription callbacks). Form-encoded " +
           "as Twilio posts it (CallSid, AccountSid, CallStatus, Direction, From, To, CallDuration, QueueTime, " +
           "RecordingUrl, TranscriptionText). Verified like incoming messages (403 and nothing stored on a bad " +
-          "signature). Each CallSid is one `call` message in the caller's conversation, updated as statuses arrive.",
+          "signature). Each CallSid is one `call` message in the caller's conversation, updated as statuses arrive; " +
+          "a RecordingUrl is fetched into the attachment store by a background job. Calls Rapport places name " +
+          "their entry in the query (`entry`). The `<Enqueue>` action (QueueResult, QueueTime) is answered with " +
+          "an empty TwiML `<Response/>`; status callbacks with 204.",
         params: Params.extend({ inboxId: z.uuid().describe("The Twilio inbox (kind voice).") }),
-        response: { 204: z.null() },
+        querystring: z.object({
+          entry: z.string().max(64).optional().describe("The call entry of a call Rapport placed."),
+        }),
       },
     },
     async (request, reply) => {
       const signature = request.headers["x-twilio-signature"];
-      await receiveTwilioCall(
+      const received = await receiveTwilioCall(
         app.ctx.database.db,
         request.params.workspaceId,
         request.params.inboxId,
@@ -73,9 +78,16 @@ export const twilioInboundRoutes: FastifyPluginAsyncZod = async (app) => {
           signature: typeof signature === "string" ? signature : undefined,
           body: request.body,
         },
-        { defaultCountry: app.ctx.config.defaultCountry },
+        { defaultCountry: app.ctx.config.defaultCountry, entryId: request.query.entry },
       );
-      return reply.status(204).send(null);
+      // an action URL must answer TwiML: an empty document ends the call's TwiML cleanly
+      if (received.action) {
+        return reply
+          .status(200)
+          .type("text/xml; charset=utf-8")
+          .send('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      }
+      return reply.status(204).send();
     },
   );
 };
