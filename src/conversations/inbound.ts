@@ -80,8 +80,6 @@ export async function receiveInbound(
     defaultCountry: string;
     /** The inbox, when the caller has just read it (to verify a signature): not read again. */
     inbox?: Inbox | undefined;
-    /** The caller has just looked the provider message id up and found nothing. */
-    replayChecked?: boolean | undefined;
   },
 ): Promise<InboundResult> {
   message = withoutNul(message);
@@ -92,10 +90,6 @@ export async function receiveInbound(
       "conversations.invalid_sender",
       "An inbound message needs at least one sender identifier.",
     );
-  }
-  if (message.providerMessageId && !opts.replayChecked) {
-    const seen = await findByProviderId(db, workspaceId, inbox.id, message.providerMessageId);
-    if (seen) return { ...seen, duplicate: true, opened: false };
   }
   const at = message.receivedAt ?? new Date();
   const identifiers = message.from.map((i) => normalizeIdentifier(i.kind, i.value, opts.defaultCountry));
@@ -117,6 +111,8 @@ export async function receiveInbound(
       writeInbound(tx, workspaceId, inbox, message, { identifiers, at, known, threadKey, early, embedded }),
     );
   } catch (err) {
+    // a replay (or a twin taken in concurrently) is found by the insert itself, not looked up
+    // first: replays are rare, and every other message saves the lookup
     if (!(err instanceof DuplicateInbound)) throw err;
     const seen = await findByProviderId(db, workspaceId, inbox.id, message.providerMessageId ?? "");
     if (!seen) throw new Error("a conflicting inbound message vanished");

@@ -5,7 +5,7 @@ import type { SQL } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePglite, PgliteDatabase, PgliteTransaction } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { lockDataDir } from "./lockfile.ts";
@@ -27,9 +27,12 @@ export type Database = {
   pglite?: PGlite;
 };
 
-/** True for the embedded database (PGlite): one session, so one transaction at a time. */
+/**
+ * True for the embedded database (PGlite) and its transactions: one session, so one
+ * transaction at a time, and locks between transactions guard nothing there.
+ */
 export function isEmbedded(db: Db): boolean {
-  return "$client" in db && db.$client instanceof PGlite;
+  return db instanceof PgliteDatabase || db instanceof PgliteTransaction;
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));

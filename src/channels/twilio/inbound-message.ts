@@ -103,7 +103,7 @@ export async function receiveTwilioMessage(
   // media is fetched before the transaction: no network I/O may hold it open
   const media = mediaItems(params, msg.NumMedia);
   // a replayed message was stored with its media the first time: fetch nothing again
-  const replay = await findByProviderId(db, workspaceId, inbox.id, msg.MessageSid);
+  const replay = media.length > 0 && (await findByProviderId(db, workspaceId, inbox.id, msg.MessageSid));
   const fetched =
     media.length > 0 && !replay
       ? await fetchTwilioMedia(opts.store, workspaceId, media, config, {
@@ -139,7 +139,7 @@ export async function receiveTwilioMessage(
         ...(fetched.failures.length > 0 ? { mediaFailures: fetched.failures } : {}),
       },
     },
-    { defaultCountry: opts.defaultCountry, inbox, replayChecked: !replay },
+    { defaultCountry: opts.defaultCountry, inbox },
   );
   if (!keyword) return { ...result, channel, twiml: twiml() };
   await applySmsKeyword(db, workspaceId, {
