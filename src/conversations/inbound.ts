@@ -194,7 +194,7 @@ async function writeInbound(
     ? sql`INSERT INTO conversations (workspace_id, id, number, inbox_id, customer_id, channel,
           contact_address, thread_key, subject, source, last_message_at, last_customer_message_at, assignee_id,
           team_id, created_at, updated_at)
-        VALUES (${workspaceId}, ${conversationId}, ${early ?? (await nextConversationNumber(tx, workspaceId))},
+        VALUES (${workspaceId}, ${conversationId}, ${early ?? sql`(SELECT n FROM counter)`},
           ${inbox.id}, ${customerId}, ${inbox.channel}, ${message.contactAddress ?? null}, ${threadKey},
           ${message.subject ?? null}, ${JSON.stringify(message.source ?? {})}::jsonb, ${iso}::timestamptz,
           ${fromCustomer ? iso : null}::timestamptz, ${(await pickAssignee(tx, workspaceId, inbox)) ?? null},
@@ -217,7 +217,7 @@ async function writeInbound(
   const tell = !message.silent;
   const [written] = await rows<{ inserted: number; endpoints: unknown }>(
     tx,
-    sql`WITH m AS (
+    sql`WITH ${opened && early === undefined ? sql`counter AS (${nextNumberSql(workspaceId)}),` : sql``} m AS (
         INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, html,
           attachments, provider_message_id, metadata, created_at)
         VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${inbox.id}, ${direction}, ${message.kind ?? "message"},
@@ -286,14 +286,16 @@ async function currentConversation(
   return row;
 }
 
+/** The statement that takes the workspace's next conversation display number (#1, #2…) as `n`. */
+function nextNumberSql(workspaceId: string) {
+  return sql`INSERT INTO conversation_counters (workspace_id, next) VALUES (${workspaceId}, 2)
+    ON CONFLICT (workspace_id) DO UPDATE SET next = conversation_counters.next + 1
+    RETURNING next - 1 AS n`;
+}
+
 /** The workspace's next conversation display number (#1, #2…). */
 async function nextConversationNumber(db: Db, workspaceId: string): Promise<number> {
-  const [counter] = await rows<{ n: number }>(
-    db,
-    sql`INSERT INTO conversation_counters (workspace_id, next) VALUES (${workspaceId}, 2)
-        ON CONFLICT (workspace_id) DO UPDATE SET next = conversation_counters.next + 1
-        RETURNING next - 1 AS n`,
-  );
+  const [counter] = await rows<{ n: number }>(db, nextNumberSql(workspaceId));
   return Number(counter?.n ?? 1);
 }
 
