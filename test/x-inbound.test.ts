@@ -1,95 +1,25 @@
-import { readFileSync } from "node:fs";
-import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInbox, type Inbox } from "../src/conversations/inboxes.ts";
-import { rows } from "../src/db/client.ts";
-import { testDatabase } from "../src/db/testing.ts";
-import type { App } from "../src/http/app.ts";
+import { describe, expect, it } from "vitest";
 import { findByIdentifier } from "../src/profiles/customers.ts";
 import { identify } from "../src/profiles/identify.ts";
-import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
-import { signLikeX } from "./support/fake-x.ts";
+import { createTestWorkspace } from "./support/factories.ts";
+import {
+  BRAND_ID,
+  conversationsOf,
+  customerCount,
+  db,
+  messagesOf,
+  path,
+  postSigned,
+  raw,
+  useXApp,
+  xInbox,
+} from "./support/x-webhook.ts";
 
-const SECRET = "x-consumer-secret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
-const BRAND_ID = "1372648374726402050";
 const PAT_ID = "1590873366429388800";
 const SAM_ID = "948221395704610816";
 const MENTION_ID = "1899105532764213250";
 
-/** A fixture as X posts it: the exact text (big numeric ids and all), and a parsed copy to patch. */
-const raw = (name: string) => readFileSync(`test/fixtures/x/${name}.json`, "utf8");
-
-let app: App;
-beforeAll(async () => {
-  app = await testApp({ RAPPORT_DEFAULT_COUNTRY: "FR" });
-});
-afterAll(async () => app?.close());
-const db = async () => (await testDatabase()).db;
-
-async function xInbox(t: TestWorkspace, config: Record<string, unknown> = {}) {
-  return createInbox(await db(), t.workspace.id, {
-    kind: "x",
-    name: "@MelodiaCares",
-    address: "MelodiaCares",
-    config: { consumerSecret: SECRET, userId: BRAND_ID, ...config },
-  });
-}
-
-const path = (t: TestWorkspace, inbox: Inbox, query = "") =>
-  `/webhooks/x/${t.workspace.id}/inbox/${inbox.id}${query}`;
-
-function post(url: string, body: string, signature: string | undefined) {
-  return app.inject({
-    method: "POST",
-    url,
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      ...(signature !== undefined ? { "x-twitter-webhooks-signature": signature } : {}),
-    },
-    payload: body,
-  });
-}
-
-const postSigned = (url: string, body: string) => post(url, body, signLikeX(SECRET, body));
-
-async function messagesOf(workspaceId: string) {
-  return rows<{
-    conversationId: string;
-    direction: string;
-    text: string;
-    providerMessageId: string | null;
-    metadata: Record<string, unknown>;
-  }>(
-    await db(),
-    sql`SELECT conversation_id::text AS "conversationId", direction, text, provider_message_id AS "providerMessageId",
-          metadata
-        FROM conversation_messages WHERE workspace_id = ${workspaceId} ORDER BY created_at, id`,
-  );
-}
-
-async function conversationsOf(workspaceId: string) {
-  return rows<{
-    id: string;
-    customerId: string;
-    contactAddress: string | null;
-    channel: string | null;
-    threadKey: string | null;
-    status: string;
-  }>(
-    await db(),
-    sql`SELECT id::text AS id, customer_id::text AS "customerId", contact_address AS "contactAddress", channel,
-          thread_key AS "threadKey", status
-        FROM conversations WHERE workspace_id = ${workspaceId} ORDER BY number`,
-  );
-}
-
-async function customerCount(workspaceId: string) {
-  const [row] = await rows<{ n: number }>(
-    await db(),
-    sql`SELECT count(*)::int AS n FROM customers WHERE workspace_id = ${workspaceId}`,
-  );
-  return row?.n;
-}
+useXApp();
 
 describe("X mentions", () => {
   it("resolves the author to the known customer, opens one conversation answerable in public, stores a replay once", async () => {

@@ -1,7 +1,5 @@
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
-import { sql } from "drizzle-orm";
 import Fastify from "fastify";
 import {
   jsonSchemaTransform,
@@ -9,93 +7,27 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createInbox, type Inbox } from "../src/conversations/inboxes.ts";
-import { rows } from "../src/db/client.ts";
-import { testDatabase } from "../src/db/testing.ts";
-import type { App } from "../src/http/app.ts";
+import { createInbox } from "../src/conversations/inboxes.ts";
 import { xInboundRoutes } from "../src/http/routes/x-inbound.ts";
-import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
+import { createTestWorkspace } from "./support/factories.ts";
 import { signLikeX } from "./support/fake-x.ts";
+import {
+  conversationsOf,
+  customerCount,
+  db,
+  messagesOf,
+  path,
+  post,
+  postSigned,
+  raw,
+  SECRET,
+  useXApp,
+  xInbox,
+} from "./support/x-webhook.ts";
 
-const SECRET = "x-consumer-secret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
-const BRAND_ID = "1372648374726402050";
-
-/** A fixture as X posts it: the exact text (big numeric ids and all), and a parsed copy to patch. */
-const raw = (name: string) => readFileSync(`test/fixtures/x/${name}.json`, "utf8");
-
-let app: App;
-beforeAll(async () => {
-  app = await testApp({ RAPPORT_DEFAULT_COUNTRY: "FR" });
-});
-afterAll(async () => app?.close());
-const db = async () => (await testDatabase()).db;
-
-async function xInbox(t: TestWorkspace, config: Record<string, unknown> = {}) {
-  return createInbox(await db(), t.workspace.id, {
-    kind: "x",
-    name: "@MelodiaCares",
-    address: "MelodiaCares",
-    config: { consumerSecret: SECRET, userId: BRAND_ID, ...config },
-  });
-}
-
-const path = (t: TestWorkspace, inbox: Inbox, query = "") =>
-  `/webhooks/x/${t.workspace.id}/inbox/${inbox.id}${query}`;
-
-function post(url: string, body: string, signature: string | undefined) {
-  return app.inject({
-    method: "POST",
-    url,
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      ...(signature !== undefined ? { "x-twitter-webhooks-signature": signature } : {}),
-    },
-    payload: body,
-  });
-}
-
-const postSigned = (url: string, body: string) => post(url, body, signLikeX(SECRET, body));
-
-async function messagesOf(workspaceId: string) {
-  return rows<{
-    conversationId: string;
-    direction: string;
-    text: string;
-    providerMessageId: string | null;
-    metadata: Record<string, unknown>;
-  }>(
-    await db(),
-    sql`SELECT conversation_id::text AS "conversationId", direction, text, provider_message_id AS "providerMessageId",
-          metadata
-        FROM conversation_messages WHERE workspace_id = ${workspaceId} ORDER BY created_at, id`,
-  );
-}
-
-async function conversationsOf(workspaceId: string) {
-  return rows<{
-    id: string;
-    customerId: string;
-    contactAddress: string | null;
-    channel: string | null;
-    threadKey: string | null;
-    status: string;
-  }>(
-    await db(),
-    sql`SELECT id::text AS id, customer_id::text AS "customerId", contact_address AS "contactAddress", channel,
-          thread_key AS "threadKey", status
-        FROM conversations WHERE workspace_id = ${workspaceId} ORDER BY number`,
-  );
-}
-
-async function customerCount(workspaceId: string) {
-  const [row] = await rows<{ n: number }>(
-    await db(),
-    sql`SELECT count(*)::int AS n FROM customers WHERE workspace_id = ${workspaceId}`,
-  );
-  return row?.n;
-}
+const getApp = useXApp();
 
 describe("X Challenge-Response Check", () => {
   it("is documented, CRC and events on one path, in the OpenAPI description", async () => {
@@ -122,7 +54,7 @@ describe("X Challenge-Response Check", () => {
     const t = await createTestWorkspace();
     const inbox = await xInbox(t);
     const token = "9b4507b3-9040-4669-9ca3-6b94edb50553";
-    const res = await app.inject({ method: "GET", url: path(t, inbox, `?crc_token=${token}`) });
+    const res = await getApp().inject({ method: "GET", url: path(t, inbox, `?crc_token=${token}`) });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     const expected = createHmac("sha256", SECRET).update(token).digest("base64");
@@ -132,13 +64,13 @@ describe("X Challenge-Response Check", () => {
   it("refuses a request without a token, an inbox without a secret, and an inbox of another kind", async () => {
     const t = await createTestWorkspace();
     const inbox = await xInbox(t);
-    const noToken = await app.inject({ method: "GET", url: path(t, inbox) });
+    const noToken = await getApp().inject({ method: "GET", url: path(t, inbox) });
     expect(noToken.statusCode).toBe(400);
     expect(noToken.json().error.code).toBe("x.invalid_crc");
     expect(noToken.json().error.message).toMatch(/crc_token is missing/);
 
     const bare = await createInbox(await db(), t.workspace.id, { kind: "x", name: "Not connected yet" });
-    const noSecret = await app.inject({ method: "GET", url: path(t, bare, "?crc_token=abc") });
+    const noSecret = await getApp().inject({ method: "GET", url: path(t, bare, "?crc_token=abc") });
     expect(noSecret.statusCode).toBe(403);
     expect(noSecret.json().error.code).toBe("x.config_forbidden");
     expect(noSecret.json().error.message).toMatch(/consumerSecret/);
@@ -148,13 +80,13 @@ describe("X Challenge-Response Check", () => {
       name: "SMS",
       address: "+33612345678",
     });
-    const other = await app.inject({ method: "GET", url: path(t, sms, "?crc_token=abc") });
+    const other = await getApp().inject({ method: "GET", url: path(t, sms, "?crc_token=abc") });
     expect(other.statusCode).toBe(404);
     expect(other.json().error.code).toBe("x.inbox_not_found");
 
     // another workspace's inbox is not found either
     const stranger = await createTestWorkspace();
-    const foreign = await app.inject({
+    const foreign = await getApp().inject({
       method: "GET",
       url: `/webhooks/x/${stranger.workspace.id}/inbox/${inbox.id}?crc_token=abc`,
     });
@@ -201,7 +133,7 @@ describe("X webhook signature", () => {
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error.code).toBe("x.invalid_payload");
 
-    const form = await app.inject({
+    const form = await getApp().inject({
       method: "POST",
       url: path(t, inbox),
       headers: { "content-type": "application/x-www-form-urlencoded" },
