@@ -1,4 +1,5 @@
 import { type AttachmentStore, MAX_ATTACHMENT_BYTES } from "../../conversations/attachments.ts";
+import { extensionFor, readLimited } from "../../conversations/fetched-file.ts";
 import type { Attachment } from "../../conversations/tables.ts";
 import type { MetaAttachment } from "./payload.ts";
 
@@ -23,41 +24,11 @@ export function attachmentRefs(items: readonly MetaAttachment[]): MetaAttachment
   }));
 }
 
-const EXTENSIONS: Record<string, string> = {
-  "image/jpeg": "jpg",
-  "image/png": "png",
-  "image/gif": "gif",
-  "image/webp": "webp",
-  "video/mp4": "mp4",
-  "video/quicktime": "mov",
-  "audio/mpeg": "mp3",
-  "audio/mp4": "m4a",
-  "audio/aac": "aac",
-  "audio/ogg": "ogg",
-  "audio/wav": "wav",
-  "application/pdf": "pdf",
-};
-
 function fileName(url: URL, type: string, index: number, contentType: string): string {
   // Meta's CDN URLs end with the file's own name (…/photo_123.jpg?…); keep it when it has one
   const last = decodeURIComponent(url.pathname.split("/").pop() ?? "");
   if (/^[\w.-]{1,120}\.[a-z0-9]{2,5}$/i.test(last)) return last;
-  const ext = EXTENSIONS[contentType.split(";")[0]?.trim().toLowerCase() ?? ""] ?? "bin";
-  return `${type}-${index}.${ext}`;
-}
-
-async function readLimited(response: Response, limit: number): Promise<Buffer> {
-  const declared = Number(response.headers.get("content-length") ?? "");
-  if (Number.isFinite(declared) && declared > limit) throw new Error(`larger than ${limit} bytes`);
-  if (!response.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`larger than ${limit} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
+  return `${type}-${index}.${extensionFor(contentType)}`;
 }
 
 /**

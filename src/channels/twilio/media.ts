@@ -1,5 +1,6 @@
 import type { AttachmentStore } from "../../conversations/attachments.ts";
 import { MAX_ATTACHMENT_BYTES } from "../../conversations/attachments.ts";
+import { extensionFor, readLimited } from "../../conversations/fetched-file.ts";
 import type { Attachment } from "../../conversations/tables.ts";
 
 /** One media item of an MMS or WhatsApp message, as Twilio posts it. */
@@ -10,42 +11,8 @@ export type MediaFailure = { index: number; url: string; reason: string };
 
 export const DEFAULT_MEDIA_TIMEOUT_MS = 15_000;
 
-const EXTENSIONS: Record<string, string> = {
-  "image/jpeg": "jpg",
-  "image/png": "png",
-  "image/gif": "gif",
-  "image/webp": "webp",
-  "image/heic": "heic",
-  "video/mp4": "mp4",
-  "video/3gpp": "3gp",
-  "audio/mpeg": "mp3",
-  "audio/ogg": "ogg",
-  "audio/amr": "amr",
-  "audio/mp4": "m4a",
-  "application/pdf": "pdf",
-  "text/vcard": "vcf",
-  "text/x-vcard": "vcf",
-  "text/plain": "txt",
-};
-
 function fileName(media: TwilioMedia, contentType: string): string {
-  const ext = EXTENSIONS[contentType.split(";")[0]?.trim().toLowerCase() ?? ""] ?? "bin";
-  return `media-${media.index}.${ext}`;
-}
-
-// reads a body to the end, refusing it as soon as it grows past the limit
-async function readLimited(response: Response, limit: number): Promise<Buffer> {
-  const declared = Number(response.headers.get("content-length") ?? "");
-  if (Number.isFinite(declared) && declared > limit) throw new Error(`larger than ${limit} bytes`);
-  if (!response.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`larger than ${limit} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
+  return `media-${media.index}.${extensionFor(contentType)}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   attachmentStoreFor,
   MAX_ATTACHMENT_BYTES,
 } from "../../conversations/attachments.ts";
+import { readLimited } from "../../conversations/fetched-file.ts";
 import { getInbox } from "../../conversations/inboxes.ts";
 import type { Db } from "../../db/client.ts";
 import { isAppError } from "../../errors.ts";
@@ -24,21 +25,6 @@ export type RecordingOptions = {
 
 /** Why a recording cannot be fetched, ever: recorded on the call and the job stops. */
 class Refused extends Error {}
-
-// reads a body to the end, refusing it as soon as it grows past the limit
-async function readLimited(response: Response, limit: number): Promise<Buffer> {
-  const declared = Number(response.headers.get("content-length") ?? "");
-  if (Number.isFinite(declared) && declared > limit)
-    throw new Refused(`the recording is larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Refused(`the recording is larger than ${limit} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
-}
 
 async function noteError(db: Db, job: RecordingJob, reason: string): Promise<void> {
   await changeCallEntry(db, job.workspaceId, job.messageId, (call) =>
@@ -95,7 +81,11 @@ export async function fetchRecording(
       // 404 while Twilio still writes the file, 429 and 5xx: another attempt may pass
       throw new Error(`the recording could not be fetched yet: HTTP ${response.status}`);
     }
-    const data = await readLimited(response, MAX_ATTACHMENT_BYTES);
+    const data = await readLimited(
+      response,
+      MAX_ATTACHMENT_BYTES,
+      (limit) => new Refused(`the recording is larger than ${limit} bytes`),
+    );
     const type = response.headers.get("content-type")?.split(";")[0]?.trim() || "audio/mpeg";
     const saved = await store.put(job.workspaceId, {
       name: `recording-${job.recordingSid}.mp3`,
