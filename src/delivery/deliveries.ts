@@ -76,6 +76,25 @@ export async function getDelivery(
 }
 
 /** Page of deliveries, newest first: one customer's, the sandbox outbox, or all. */
+/**
+ * Whether a provider's message id is one of the workspace's deliveries: how a channel tells
+ * the echo of Rapport's own reply (a Messenger echo, the brand's tweet) from one sent elsewhere.
+ */
+export async function isOwnProviderMessage(
+  db: Db,
+  workspaceId: string,
+  provider: string,
+  providerMessageId: string,
+): Promise<boolean> {
+  const [row] = await rows<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM deliveries
+        WHERE workspace_id = ${workspaceId} AND provider = ${provider} AND provider_message_id = ${providerMessageId}
+        LIMIT 1`,
+  );
+  return row !== undefined;
+}
+
 export async function listDeliveries(
   db: Db,
   workspaceId: string,

@@ -3,6 +3,7 @@ import { getConversation } from "../../conversations/conversations.ts";
 import { findByProviderId, type InboundMessage, receiveInbound } from "../../conversations/inbound.ts";
 import { getInbox } from "../../conversations/inboxes.ts";
 import type { Db } from "../../db/client.ts";
+import { isOwnProviderMessage } from "../../delivery/deliveries.ts";
 import { AppError } from "../../errors.ts";
 import type { IdentityKind } from "../../profiles/identifiers.ts";
 import type { Traits } from "../../profiles/tables.ts";
@@ -17,7 +18,7 @@ import {
 import { isRapportEcho } from "./graph.ts";
 import { attachmentRefs, fetchMetaAttachments } from "./media.ts";
 import { verifyMetaSignature } from "./signature.ts";
-import { applyMetaStatus, recentMetaDeliveries } from "./statuses.ts";
+import { applyMetaStatus, META_PROVIDER_KIND } from "./statuses.ts";
 
 /** A webhook post as it came: its raw bytes (signed) and its `X-Hub-Signature-256`. */
 export type MetaRequest = { rawBody: Buffer | undefined; signature: string | undefined };
@@ -152,12 +153,8 @@ async function applyMessage(ctx: Ctx, m: MetaDirectMessage): Promise<Applied> {
 }
 
 /** Whether the Meta provider sent this message or comment (its id is on one of our deliveries). */
-async function sentByRapport(ctx: Ctx, contactId: string, providerMessageId: string): Promise<boolean> {
-  const recent = await recentMetaDeliveries(ctx.db, ctx.workspaceId, {
-    kind: ctx.identity,
-    value: contactId,
-  });
-  return recent.some((d) => d.providerMessageId === providerMessageId);
+async function sentByRapport(ctx: Ctx, providerMessageId: string): Promise<boolean> {
+  return isOwnProviderMessage(ctx.db, ctx.workspaceId, META_PROVIDER_KIND, providerMessageId);
 }
 
 /**
@@ -170,7 +167,7 @@ async function applyEcho(ctx: Ctx, m: MetaDirectMessage): Promise<Applied> {
   const mine =
     isRapportEcho(m.echo?.metadata) ||
     (ctx.config.appId !== undefined && m.echo?.appId === ctx.config.appId) ||
-    (await sentByRapport(ctx, m.contact.id, m.mid));
+    (await sentByRapport(ctx, m.mid));
   if (mine) return { what: m.mid, reason: "the echo of a reply Rapport sent" };
   const refs = attachmentRefs(m.attachments);
   return store(ctx, {
@@ -221,7 +218,7 @@ async function applyOwnComment(ctx: Ctx, c: MetaComment): Promise<Applied> {
   const conversation = await getConversation(ctx.db, ctx.workspaceId, parent.conversationId);
   const contactId = conversation.contactAddress;
   if (!contactId) return { what: c.commentId, reason: "the answered conversation has no contact" };
-  if (await sentByRapport(ctx, contactId, c.commentId)) {
+  if (await sentByRapport(ctx, c.commentId)) {
     return { what: c.commentId, reason: "a comment reply Rapport sent" };
   }
   // the brand's comment is not one to answer: it carries no replyTo

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../../db/client.ts";
+import { isOwnProviderMessage } from "../../delivery/deliveries.ts";
 import { lookupIdentities } from "../../profiles/identifiers.ts";
 
 /** A conversation an X message belongs to: whose it is, and the thread that keeps it apart. */
@@ -49,13 +50,7 @@ export async function sentByRapport(
   workspaceId: string,
   providerMessageId: string,
 ): Promise<boolean> {
-  const [row] = await rows<{ one: number }>(
-    db,
-    sql`SELECT 1 AS one FROM deliveries
-        WHERE workspace_id = ${workspaceId} AND provider = 'x' AND provider_message_id = ${providerMessageId}
-        LIMIT 1`,
-  );
-  return row !== undefined;
+  return isOwnProviderMessage(db, workspaceId, "x", providerMessageId);
 }
 
 const squash = (t: string) => t.replace(/\s+/g, " ").trim();
