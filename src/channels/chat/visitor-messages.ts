@@ -80,7 +80,7 @@ export async function postVisitorMessage(
       source,
       metadata: { widget: { pageUrl: source.pageUrl ?? null } },
     },
-    opts,
+    { ...opts, inbox: visitor.chat.inbox },
   );
   const message: WidgetMessage = {
     id: received.messageId,

@@ -118,7 +118,7 @@ async function store(ctx: Ctx, message: Omit<InboundMessage, "inboxId">): Promis
     ctx.db,
     ctx.workspaceId,
     { inboxId: ctx.inbox.id, ...message },
-    { defaultCountry: ctx.opts.defaultCountry },
+    { defaultCountry: ctx.opts.defaultCountry, inbox: ctx.inbox },
   );
   return result.duplicate ? "duplicate" : "stored";
 }

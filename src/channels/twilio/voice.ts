@@ -116,7 +116,7 @@ export async function receiveTwilioCall(
       kind: "call",
       direction: inbound ? "inbound" : "outbound",
     },
-    { defaultCountry: opts.defaultCountry },
+    { defaultCountry: opts.defaultCountry, inbox },
   );
   let call = first;
   // a concurrent first callback stored it: this one folds in whole; else only its recording is left

@@ -76,7 +76,7 @@ export async function receiveDm(
       },
       receivedAt: timeOf(event),
     },
-    opts,
+    { ...opts, inbox },
   );
   return stored("dm", event.id, "inbound", result);
 }
@@ -119,7 +119,7 @@ async function receiveBrandDm(
       metadata: { channel: "x", kind: "brand_dm", elsewhere: true, dm: dmDetails(event, payload) },
       receivedAt: timeOf(event),
     },
-    opts,
+    { ...opts, inbox },
   );
   return stored("dm", event.id, "outbound", result);
 }

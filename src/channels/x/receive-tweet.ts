@@ -102,7 +102,7 @@ export async function receiveTweet(
       },
       receivedAt: timeOf(tweet),
     },
-    opts,
+    { ...opts, inbox },
   );
   return stored("tweet", tweet.id_str, "inbound", result);
 }
@@ -159,7 +159,7 @@ async function receiveBrandTweet(
       },
       receivedAt: timeOf(tweet),
     },
-    opts,
+    { ...opts, inbox },
   );
   return stored("tweet", tweet.id_str, "outbound", result);
 }
