@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Channel } from "../consent/tables.ts";
+import { CHANNELS, type Channel } from "../consent/tables.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
@@ -8,6 +8,7 @@ import { AppError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { registerMergeHook } from "../profiles/merge.ts";
 import { publishInTransaction } from "../realtime/bus.ts";
+import { CONVERSATION_SORTS, decodeCursor, encodeCursor, ordering } from "./conversation-order.ts";
 import { conversationsTopic } from "./inbound.ts";
 import { type Attachment, CONVERSATION_STATUSES, type ConversationSource, PRIORITIES } from "./tables.ts";
 
@@ -82,51 +83,126 @@ export async function getConversation(db: Db, workspaceId: string, id: string): 
   return row;
 }
 
+export const CONVERSATION_VIEWS = ["mine", "unassigned", "all"] as const;
+
+const statusList = z
+  .string()
+  .refine((s) => s.split(",").every((v) => CONVERSATION_STATUSES.some((x) => x === v.trim())), {
+    message: `give one or several of ${CONVERSATION_STATUSES.join(", ")}, comma-separated`,
+  });
+
 export const ConversationFilter = z.object({
-  status: z.enum(CONVERSATION_STATUSES).optional(),
+  view: z
+    .enum(CONVERSATION_VIEWS)
+    .default("all")
+    .describe("mine: assigned to the signed-in agent; unassigned: nobody's yet; all: every conversation."),
+  status: statusList.optional().describe("One or several statuses, comma-separated: `open,pending`."),
+  priority: z.enum(PRIORITIES).optional(),
   inboxId: z.uuid().optional(),
+  channel: z.enum(CHANNELS).optional(),
+  teamId: z.uuid().optional(),
+  label: z.string().trim().min(1).max(64).optional(),
   assigneeId: z.uuid().optional(),
   customerId: z.uuid().optional(),
+  sort: z
+    .enum(CONVERSATION_SORTS)
+    .default("last_message")
+    .describe(
+      "last_message: latest activity first; waiting: the customer who has waited longest for an answer " +
+        "first (only conversations whose last message is the customer's); created: newest first; " +
+        "priority: urgent first, then latest activity.",
+    ),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional(),
 });
 export type ConversationFilter = z.input<typeof ConversationFilter>;
 
-/** Conversations newest activity first, by status, inbox, assignee or customer, with a cursor. */
+/** A conversation as a list shows it: who the customer is and what was said last. */
+export type ConversationListItem = Conversation & {
+  /** The customer's name, else their email or phone, else the address they wrote from. */
+  customerName: string | null;
+  /** The latest message or note (activities left out), its text cut to 140 characters. */
+  lastMessage: {
+    preview: string;
+    direction: "inbound" | "outbound";
+    kind: "message" | "note" | "call";
+    at: string;
+  } | null;
+};
+
+/**
+ * Conversations for an inbox view: mine, unassigned or all, narrowed by status, inbox, channel,
+ * team, label, priority or customer, in one of four orders with a cursor that keeps its order.
+ * Each row carries the customer's name and the last message's preview, read in the same query.
+ */
 export async function listConversations(
   db: Db,
   workspaceId: string,
   filter: ConversationFilter,
-): Promise<{ data: Conversation[]; nextCursor: string | null }> {
-  const f = ConversationFilter.parse(filter);
-  let after: { at: string; id: string } | undefined;
-  if (f.cursor) {
-    const [at, id] = Buffer.from(f.cursor, "base64url").toString("utf8").split("|");
-    if (!at || !id || !isUuid(id) || Number.isNaN(Date.parse(at))) {
-      throw new AppError(
-        "conversations.invalid_cursor",
-        "The cursor is not one this API gave out; start again without it.",
-      );
-    }
-    after = { at, id };
+  viewer?: { userId: string },
+): Promise<{ data: ConversationListItem[]; nextCursor: string | null }> {
+  const parsed = ConversationFilter.safeParse(filter);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      "conversations.invalid_filter",
+      `${issue?.path.join(".") || "filter"}: ${issue?.message ?? "is invalid"}`,
+    );
   }
-  const found = await rows<Conversation>(
+  const f = parsed.data;
+  if (f.view === "mine" && !viewer) {
+    throw new AppError(
+      "conversations.view_needs_agent",
+      "view=mine lists the signed-in agent's conversations, and a secret key is no agent: sign in, or filter by assigneeId.",
+    );
+  }
+  const statuses = f.status ? [...new Set(f.status.split(",").map((s) => s.trim()))] : [];
+  const after = f.cursor ? decodeCursor(f.cursor, f.sort) : undefined;
+  const { where, order } = ordering(f.sort, after);
+  const found = await rows<ConversationListItem>(
     db,
-    sql`SELECT ${COLUMNS} FROM conversations c WHERE c.workspace_id = ${workspaceId}
-        ${f.status ? sql`AND c.status = ${f.status}` : sql``}
+    sql`SELECT ${COLUMNS},
+          COALESCE(NULLIF(btrim(cu.traits->>'name'), ''),
+            NULLIF(btrim(concat_ws(' ', cu.traits->>'first_name', cu.traits->>'last_name')), ''),
+            NULLIF(btrim(concat_ws(' ', cu.traits->>'firstName', cu.traits->>'lastName')), ''),
+            cu.traits->>'email', cu.traits->>'phone',
+            (SELECT i.value FROM identities i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.customer_id
+              AND i.kind IN ('email', 'phone') ORDER BY i.kind, i.value LIMIT 1),
+            c.contact_address) AS "customerName",
+          lm.item AS "lastMessage"
+        FROM conversations c
+        LEFT JOIN customers cu ON cu.workspace_id = c.workspace_id AND cu.id = c.customer_id
+        LEFT JOIN LATERAL (
+          SELECT json_build_object('preview', left(m.text, 140), 'direction', m.direction, 'kind', m.kind,
+            'at', to_json(m.created_at)#>>'{}') AS item
+          FROM conversation_messages m
+          WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id AND m.kind <> 'activity'
+          ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+        ) lm ON true
+        WHERE c.workspace_id = ${workspaceId}
+        ${f.view === "mine" && viewer ? sql`AND c.assignee_id = ${viewer.userId}` : sql``}
+        ${f.view === "unassigned" ? sql`AND c.assignee_id IS NULL` : sql``}
+        ${
+          statuses.length
+            ? sql`AND c.status IN (${sql.join(
+                statuses.map((s) => sql`${s}`),
+                sql`, `,
+              )})`
+            : sql``
+        }
+        ${f.priority ? sql`AND c.priority = ${f.priority}` : sql``}
         ${f.inboxId ? sql`AND c.inbox_id = ${f.inboxId}` : sql``}
+        ${f.channel ? sql`AND c.channel = ${f.channel}` : sql``}
+        ${f.teamId ? sql`AND c.team_id = ${f.teamId}` : sql``}
+        ${f.label ? sql`AND c.labels @> ${JSON.stringify([f.label])}::jsonb` : sql``}
         ${f.assigneeId ? sql`AND c.assignee_id = ${f.assigneeId}` : sql``}
         ${f.customerId ? sql`AND c.customer_id = ${f.customerId}` : sql``}
-        ${after ? sql`AND (c.last_message_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
-        ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${f.limit + 1}`,
+        ${where}
+        ORDER BY ${order} LIMIT ${f.limit + 1}`,
   );
   const page = found.slice(0, f.limit);
   const last = page.at(-1);
-  const nextCursor =
-    found.length > f.limit && last
-      ? Buffer.from(`${last.lastMessageAt}|${last.id}`).toString("base64url")
-      : null;
-  return { data: page, nextCursor };
+  return { data: page, nextCursor: found.length > f.limit && last ? encodeCursor(f.sort, last) : null };
 }
 
 /**

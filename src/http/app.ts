@@ -16,6 +16,7 @@ import type { AppContext } from "../context.ts";
 import { type Bus, createBus } from "../realtime/bus.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { attachmentRoutes } from "./routes/attachments.ts";
+import { cannedResponseRoutes } from "./routes/canned-responses.ts";
 import { consentRoutes } from "./routes/consent.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { customerRoutes } from "./routes/customers.ts";
@@ -131,5 +132,6 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(widgetRoutes);
   await typed.register(voiceRoutes);
   await typed.register(attachmentRoutes);
+  await typed.register(cannedResponseRoutes);
   return app;
 }

@@ -7,6 +7,7 @@ import {
   setAvailability,
   setTeamMembers,
 } from "../../conversations/assignment.ts";
+import { conversationCounts } from "../../conversations/conversation-counts.ts";
 import {
   ConversationFilter,
   ConversationPatch,
@@ -21,12 +22,17 @@ import { MergeInput, mergeConversations } from "../../conversations/merge.ts";
 import { ReplyInput, replyToConversation } from "../../conversations/replies.ts";
 import { AppError } from "../../errors.ts";
 import { getCustomer } from "../../profiles/customers.ts";
-import { requireAuth } from "../auth.ts";
+import { type Principal, requireAuth } from "../auth.ts";
 import { mentionRoutes } from "./mentions.ts";
 
 const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const tags = ["conversations"];
 const Id = z.object({ id: z.string() });
+
+/** The signed-in agent a view like "mine" is about; a secret key is nobody. */
+function viewerOf(p: Principal): { userId: string } | undefined {
+  return p.kind === "user" ? { userId: p.userId } : undefined;
+}
 
 /** An inbox as agents see it: its settings' secrets left out. */
 function presentInbox(inbox: Inbox, canSeeSecrets: boolean) {
@@ -138,13 +144,28 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         security,
-        summary: "Conversations, newest activity first",
+        summary: "Conversations of a view (mine, unassigned, all), filtered and sorted, with a cursor",
         querystring: ConversationFilter,
       },
     },
     async (request) => {
       const p = await requireAuth(request);
-      return listConversations(db(), p.workspaceId, request.query);
+      return listConversations(db(), p.workspaceId, request.query, viewerOf(p));
+    },
+  );
+
+  app.get(
+    "/api/v1/conversations/counts",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Open and pending conversations per view, inbox, team and label, and per status",
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return conversationCounts(db(), p.workspaceId, viewerOf(p));
     },
   );
 
@@ -163,7 +184,12 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       const p = await requireAuth(request);
       // another workspace's customer is not found; a merged customer's id lists the survivor's
       const customer = await getCustomer(db(), p.workspaceId, request.params.id);
-      return listConversations(db(), p.workspaceId, { ...request.query, customerId: customer.id });
+      return listConversations(
+        db(),
+        p.workspaceId,
+        { ...request.query, customerId: customer.id },
+        viewerOf(p),
+      );
     },
   );
 
