@@ -52,7 +52,7 @@ describe("sign-in pages", () => {
     const { workspace, email } = await member();
     const res = await app.inject({ method: "POST", url: "/login", ...form({ email, password: PASSWORD }) });
     expect(res.statusCode).toBe(303);
-    expect(res.headers.location).toBe("/");
+    expect(res.headers.location).toBe("/inbox/");
     const cookie = res.cookies.find((c) => c.name === "rapport_session");
     expect(cookie?.httpOnly).toBe(true);
     const cookies = { rapport_session: cookie?.value ?? "" };
@@ -61,7 +61,18 @@ describe("sign-in pages", () => {
     expect(home.body).toContain(workspace.name);
     expect(home.body).toContain(email);
     expect(home.body).toContain('href="/api/docs"');
-    expect((await app.inject({ method: "GET", url: "/login", cookies })).headers.location).toBe("/");
+    expect((await app.inject({ method: "GET", url: "/login", cookies })).headers.location).toBe("/inbox/");
+    const back = await app.inject({ method: "GET", url: "/login?next=%2Finbox%2Fc%2F1", cookies });
+    expect(back.headers.location).toBe("/inbox/c/1");
+    // only a path on this site: another site's address falls back to the inbox
+    for (const next of ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/"]) {
+      const res = await app.inject({
+        method: "GET",
+        url: `/login?next=${encodeURIComponent(next)}`,
+        cookies,
+      });
+      expect(res.headers.location, next).toBe("/inbox/");
+    }
 
     const out = await app.inject({ method: "POST", url: "/logout", cookies });
     expect(out.statusCode).toBe(303);

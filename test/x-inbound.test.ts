@@ -11,7 +11,7 @@ import {
   path,
   postSigned,
   raw,
-  useXApp,
+  withXApp,
   xInbox,
 } from "./support/x-webhook.ts";
 
@@ -19,7 +19,7 @@ const PAT_ID = "1590873366429388800";
 const SAM_ID = "948221395704610816";
 const MENTION_ID = "1899105532764213250";
 
-useXApp();
+withXApp();
 
 describe("X mentions", () => {
   it("resolves the author to the known customer, opens one conversation answerable in public, stores a replay once", async () => {

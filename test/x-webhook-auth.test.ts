@@ -23,11 +23,11 @@ import {
   postSigned,
   raw,
   SECRET,
-  useXApp,
+  withXApp,
   xInbox,
 } from "./support/x-webhook.ts";
 
-const getApp = useXApp();
+const getApp = withXApp();
 
 describe("X Challenge-Response Check", () => {
   it("is documented, CRC and events on one path, in the OpenAPI description", async () => {

@@ -33,6 +33,7 @@ import { systemRoutes } from "./routes/system.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { twilioInboundRoutes } from "./routes/twilio-inbound.ts";
 import { voiceRoutes } from "./routes/voice.ts";
+import { webAppRoutes } from "./routes/web-app.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { widgetRoutes } from "./routes/widget.ts";
 import { xInboundRoutes } from "./routes/x-inbound.ts";
@@ -133,5 +134,6 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(voiceRoutes);
   await typed.register(attachmentRoutes);
   await typed.register(cannedResponseRoutes);
+  await app.register(webAppRoutes);
   return app;
 }

@@ -19,6 +19,17 @@ import { homePage, invitePage, loginPage } from "./sign-in-views.ts";
 
 const hidden = { hide: true } as const;
 const Token = z.object({ token: z.string().max(200).optional() });
+const Next = z.object({ next: z.string().max(2000).optional() });
+
+/**
+ * Where a signed-in person goes: a path on this site only, the inbox by default. Browsers read
+ * a backslash as a slash and drop tabs and newlines, so such paths could lead to another site.
+ */
+export function safeNext(next: string | undefined): string {
+  if (!next?.startsWith("/") || next.startsWith("//")) return "/inbox/";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  return /[\\\s\u0000-\u001f\u007f]/.test(next) ? "/inbox/" : next;
+}
 
 function sendPage(reply: FastifyReply, status: number, body: string) {
   return reply.status(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body);
@@ -85,9 +96,10 @@ export const platformPages: FastifyPluginAsyncZod = async (app) => {
     return sendPage(reply, 200, homePage(user && workspace ? { user, workspace } : undefined));
   });
 
-  app.get("/login", { schema: hidden }, async (request, reply) => {
-    if (await sessionPrincipal(request)) return reply.redirect("/", 303);
-    return sendPage(reply, 200, loginPage());
+  app.get("/login", { schema: { ...hidden, querystring: Next } }, async (request, reply) => {
+    const next = safeNext(request.query.next);
+    if (await sessionPrincipal(request)) return reply.redirect(next, 303);
+    return sendPage(reply, 200, loginPage({ next }));
   });
 
   app.post(
@@ -100,11 +112,13 @@ export const platformPages: FastifyPluginAsyncZod = async (app) => {
           email: z.string().default(""),
           password: z.string().default(""),
           workspace: z.string().optional(),
+          next: z.string().max(2000).optional(),
         }),
       },
     },
     async (request, reply) => {
       const { email, password, workspace } = request.body;
+      const next = safeNext(request.body.next);
       try {
         const signedIn = await signInWithPassword(db, {
           email,
@@ -113,14 +127,19 @@ export const platformPages: FastifyPluginAsyncZod = async (app) => {
           ...clientOf(request),
         });
         setSessionCookie(reply, signedIn.session);
-        return reply.redirect("/", 303);
+        return reply.redirect(next, 303);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         const slugs = z.array(z.string()).safeParse(err.details?.workspaces);
         return sendPage(
           reply,
           statusForCode(err.code),
-          loginPage({ error: err.message, email, ...(slugs.success ? { workspaces: slugs.data } : {}) }),
+          loginPage({
+            error: err.message,
+            email,
+            next,
+            ...(slugs.success ? { workspaces: slugs.data } : {}),
+          }),
         );
       }
     },

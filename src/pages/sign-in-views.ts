@@ -5,8 +5,13 @@ import { html, page } from "./html.ts";
 const errorBox = (error: string | undefined) =>
   error ? html`<p class="error" role="alert" id="form-error">${error}</p>` : "";
 
-/** The sign-in form; `workspaces` appears when the email belongs to several of them. */
-export function loginPage(input: { error?: string; email?: string; workspaces?: string[] } = {}): string {
+/**
+ * The sign-in form; `workspaces` appears when the email belongs to several of them, and
+ * `next` (a path on this site) is where signing in leads.
+ */
+export function loginPage(
+  input: { error?: string; email?: string; workspaces?: string[]; next?: string } = {},
+): string {
   const described = input.error ? html` aria-describedby="form-error"` : "";
   const choose = input.workspaces?.length
     ? html`<label for="workspace">Workspace</label>
@@ -23,6 +28,7 @@ export function loginPage(input: { error?: string; email?: string; workspaces?: 
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 ${choose}
+${input.next ? html`<input type="hidden" name="next" value="${input.next}">` : ""}
 <button type="submit">Sign in</button>
 </form></div>`,
   });
@@ -63,6 +69,7 @@ export function homePage(signedIn: { user: UserView; workspace: WorkspaceView } 
 <dt>Role</dt><dd>${user.role}</dd>
 <dt>Workspace</dt><dd>${workspace.slug}</dd>
 </dl>
+<p><a href="/inbox/">Open the inbox</a></p>
 <p><a href="/api/docs">API documentation</a></p>
 <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
 </div>`,

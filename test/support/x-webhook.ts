@@ -19,7 +19,7 @@ export const raw = (name: string) => readFileSync(`test/fixtures/x/${name}.json`
 
 let app: App;
 /** Opens the file's app before its tests and closes it after; answers a getter for it. */
-export function useXApp(): () => App {
+export function withXApp(): () => App {
   beforeAll(async () => {
     app = await testApp({ RAPPORT_DEFAULT_COUNTRY: "FR" });
   });

@@ -1,0 +1,48 @@
+import "@mantine/core/styles/baseline.css";
+import "@mantine/core/styles/default-css-variables.css";
+import "@mantine/core/styles/global.css";
+import "@mantine/core/styles/UnstyledButton.css";
+import "@mantine/core/styles/Button.css";
+import "@mantine/core/styles/Badge.css";
+import "@mantine/core/styles/Group.css";
+import "@mantine/core/styles/Stack.css";
+import "@mantine/core/styles/Text.css";
+import "@mantine/core/styles/Title.css";
+import "@mantine/core/styles/Input.css";
+import "@mantine/core/styles/SegmentedControl.css";
+import "@mantine/core/styles/Loader.css";
+import "@mantine/core/styles/Alert.css";
+import "@mantine/core/styles/Paper.css";
+import "@mantine/core/styles/VisuallyHidden.css";
+import "./app.css";
+import { createTheme, MantineProvider } from "@mantine/core";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./components/App.tsx";
+
+// darker shades than Mantine's defaults, so white text on the primary colour passes WCAG AA
+const theme = createTheme({ primaryColor: "blue", primaryShade: 8 });
+
+// the server put a fresh nonce in this tag; Mantine's <style> tags carry it to pass the CSP
+const nonce = document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.nonce ?? "";
+
+const client = new QueryClient({
+  defaultOptions: {
+    // the live feed says when data changes; a refetch on focus catches a sleeping laptop
+    queries: { staleTime: 30_000, retry: 2, refetchOnWindowFocus: true },
+  },
+});
+
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <MantineProvider theme={theme} getStyleNonce={() => nonce} forceColorScheme="light">
+        <QueryClientProvider client={client}>
+          <App />
+        </QueryClientProvider>
+      </MantineProvider>
+    </StrictMode>,
+  );
+}
