@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consentLedger, consentOverview } from "../src/consent/ledger.ts";
 import { preferenceLinks } from "../src/consent/preference-links.ts";
@@ -10,13 +9,8 @@ import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import type { App } from "../src/http/app.ts";
 import { identify } from "../src/profiles/identify.ts";
+import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
-
-// Debian's chromium, driven by playwright-core. CI installs it and sets RAPPORT_REQUIRE_BROWSER
-// so a missing browser fails there; a machine without it skips these tests, saying why.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.RAPPORT_REQUIRE_BROWSER) throw new Error(`no browser at ${CHROMIUM}`);
 
 let db: Db;
 let app: App;
@@ -28,7 +22,7 @@ beforeAll(async () => {
   db = (await testDatabase()).db;
   app = await testApp();
   base = await app.listen({ port: 0, host: "127.0.0.1" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--headless=new"] });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,21 +1,15 @@
-import { existsSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConversation, listConversations, listMessages } from "../src/conversations/conversations.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
+import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
 import { type FakeTwilio, startFakeTwilio } from "./support/fake-twilio.ts";
 import { waitFor } from "./support/job-helpers.ts";
 import { ensureWebBuild } from "./support/web-build.ts";
 import { smsWorkspace, TWILIO_ACCOUNT } from "./support/web-inbox.ts";
-
-// Debian's chromium, driven by playwright-core. CI installs it and sets RAPPORT_REQUIRE_BROWSER
-// so a missing browser fails there; a machine without it skips these tests, saying why.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.RAPPORT_REQUIRE_BROWSER) throw new Error(`no browser at ${CHROMIUM}`);
 
 let app: App;
 let base: string;
@@ -28,7 +22,7 @@ beforeAll(async () => {
   app = await testApp({ RAPPORT_DEFAULT_COUNTRY: "US" });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   fake = await startFakeTwilio(TWILIO_ACCOUNT);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--headless=new"] });
+  browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appUserHash } from "../src/consent/app-identity.ts";
 import { getMessagingSettings } from "../src/consent/settings.ts";
@@ -11,16 +10,11 @@ import { getDelivery } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
 import { identify } from "../src/profiles/identify.ts";
+import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
 import { waitFor } from "./support/job-helpers.ts";
 import { chatInbox } from "./support/widget-client.ts";
 import { type HostSite, hostSite } from "./support/widget-host.ts";
-
-// Debian's chromium, driven by playwright-core. CI installs it and sets RAPPORT_REQUIRE_BROWSER
-// so a missing browser fails there; a machine without it skips these tests, saying why.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.RAPPORT_REQUIRE_BROWSER) throw new Error(`no browser at ${CHROMIUM}`);
 
 let db: Db;
 let app: App;
@@ -33,7 +27,7 @@ beforeAll(async () => {
   db = (await testDatabase()).db;
   app = await testApp();
   base = await app.listen({ port: 0, host: "127.0.0.1" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--headless=new"] });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
