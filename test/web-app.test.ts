@@ -33,7 +33,7 @@ describe("the agent web app under /inbox/", () => {
     expect(res.headers["cache-control"]).toBe("no-cache");
     const csp = String(res.headers["content-security-policy"]);
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
-    expect(nonce).toBeTruthy();
+    expect(nonce).toMatch(/^[A-Za-z0-9+/=_-]{16,}$/);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain(`style-src 'self' 'nonce-${nonce}'`);
     expect(csp).toMatch(/connect-src 'self' ws:\/\/localhost(:\d+)?/);
@@ -66,8 +66,8 @@ describe("the agent web app under /inbox/", () => {
     const html = (await get("/inbox/")).body;
     const script = /src="(\/inbox\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     const style = /href="(\/inbox\/assets\/[^"]+\.css)"/.exec(html)?.[1];
-    expect(script).toBeTruthy();
-    expect(style).toBeTruthy();
+    expect(script).toMatch(/^\/inbox\/assets\/[\w.-]+\.js$/);
+    expect(style).toMatch(/^\/inbox\/assets\/[\w.-]+\.css$/);
     // assets are public: no session needed, as a CDN in front would fetch them
     const js = await get(script ?? "", false);
     expect(js.statusCode).toBe(200);
