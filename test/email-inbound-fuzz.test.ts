@@ -1,15 +1,14 @@
 import fc from "fast-check";
-import nodemailer, { type Transporter } from "nodemailer";
-import pino from "pino";
+import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestRawEmail } from "../src/channels/email/ingest.ts";
-import { type SmtpListener, startSmtpListener } from "../src/channels/email/smtp-listener.ts";
+import type { SmtpListener } from "../src/channels/email/smtp-listener.ts";
 import type { AttachmentStore } from "../src/conversations/attachments.ts";
 import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import { isAppError } from "../src/errors.ts";
 import { uuidv7 } from "../src/ids.ts";
-import { conversationsIn, emailInbox, tempStore } from "./support/email-inbound.ts";
+import { conversationsIn, emailInbox, startTestListener } from "./support/email-inbound.ts";
 import { createTestWorkspace } from "./support/factories.ts";
 
 let db: Db;
@@ -20,23 +19,10 @@ let client: Transporter;
 beforeAll(async () => {
   const database = await testDatabase();
   db = database.db;
-  const temp = tempStore();
-  store = temp.store;
-  listener = await startSmtpListener({
-    database,
-    config: { defaultCountry: "US", dataDir: temp.dir },
-    logger: pino({ level: "silent" }),
-    port: 0,
-    host: "127.0.0.1",
-    store,
-    closeTimeoutMs: 200,
-  });
-  client = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: listener.port,
-    secure: false,
-    ignoreTLS: true,
-  });
+  const mail = await startTestListener(database);
+  listener = mail.listener;
+  client = mail.client;
+  store = mail.store;
 });
 afterAll(async () => {
   client?.close();

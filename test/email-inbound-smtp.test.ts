@@ -1,10 +1,9 @@
 import { Readable } from "node:stream";
 import { sql } from "drizzle-orm";
-import nodemailer, { type Transporter } from "nodemailer";
-import pino from "pino";
+import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_EMAIL_BYTES } from "../src/channels/email/parse.ts";
-import { type SmtpListener, startSmtpListener } from "../src/channels/email/smtp-listener.ts";
+import type { SmtpListener } from "../src/channels/email/smtp-listener.ts";
 import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import { uuidv7 } from "../src/ids.ts";
@@ -16,8 +15,8 @@ import {
   knownCustomer,
   messagesOf,
   sentEmail,
+  startTestListener,
   suppressed,
-  tempStore,
 } from "./support/email-inbound.ts";
 import { createTestWorkspace } from "./support/factories.ts";
 
@@ -28,22 +27,9 @@ let client: Transporter;
 beforeAll(async () => {
   const database = await testDatabase();
   db = database.db;
-  const { store, dir } = tempStore();
-  listener = await startSmtpListener({
-    database,
-    config: { defaultCountry: "US", dataDir: dir },
-    logger: pino({ level: "silent" }),
-    port: 0,
-    host: "127.0.0.1",
-    store,
-    closeTimeoutMs: 200,
-  });
-  client = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: listener.port,
-    secure: false,
-    ignoreTLS: true,
-  });
+  const mail = await startTestListener(database);
+  listener = mail.listener;
+  client = mail.client;
 });
 afterAll(async () => {
   client?.close();

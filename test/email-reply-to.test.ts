@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
-import nodemailer, { type Transporter } from "nodemailer";
-import pino from "pino";
+import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readReplyAddress, replyAddress } from "../src/channels/email/reply-address.ts";
-import { type SmtpListener, startSmtpListener } from "../src/channels/email/smtp-listener.ts";
+import type { SmtpListener } from "../src/channels/email/smtp-listener.ts";
 import { getMessagingSettings } from "../src/consent/settings.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
 import { replyToConversation } from "../src/conversations/replies.ts";
@@ -15,7 +14,7 @@ import { closeSmtpTransports, createSmtpProvider } from "../src/delivery/provide
 import { sendMessage } from "../src/delivery/send.ts";
 import { isAppError } from "../src/errors.ts";
 import { uuidv7 } from "../src/ids.ts";
-import { conversationsIn, messagesOf, tempStore } from "./support/email-inbound.ts";
+import { conversationsIn, messagesOf, startTestListener } from "./support/email-inbound.ts";
 import { createTestWorkspace } from "./support/factories.ts";
 import { type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
 
@@ -32,22 +31,9 @@ beforeAll(async () => {
   const database = await testDatabase();
   db = database.db;
   smtp = await startFakeSmtp();
-  const { store, dir } = tempStore();
-  listener = await startSmtpListener({
-    database,
-    config: { defaultCountry: "US", dataDir: dir },
-    logger: pino({ level: "silent" }),
-    port: 0,
-    host: "127.0.0.1",
-    store,
-    closeTimeoutMs: 200,
-  });
-  customerMail = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: listener.port,
-    secure: false,
-    ignoreTLS: true,
-  });
+  const mail = await startTestListener(database);
+  listener = mail.listener;
+  customerMail = mail.client;
 });
 afterAll(async () => {
   customerMail?.close();

@@ -2,9 +2,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
+import nodemailer, { type Transporter } from "nodemailer";
+import pino from "pino";
+import { type SmtpListener, startSmtpListener } from "../../src/channels/email/smtp-listener.ts";
 import { type AttachmentStore, localAttachmentStore } from "../../src/conversations/attachments.ts";
 import { createInbox } from "../../src/conversations/inboxes.ts";
-import { type Db, rows } from "../../src/db/client.ts";
+import { type Database, type Db, rows } from "../../src/db/client.ts";
 import { deliveries } from "../../src/delivery/tables.ts";
 import { uuidv7 } from "../../src/ids.ts";
 import { identify } from "../../src/profiles/identify.ts";
@@ -121,4 +124,43 @@ export async function suppressed(db: Db, workspaceId: string, address: string): 
     sql`SELECT reason FROM suppressions WHERE workspace_id = ${workspaceId} AND channel = 'email' AND address = ${address}`,
   );
   return found.map((r) => r.reason);
+}
+
+/**
+ * The inbound mail listener on a free local port, with its own attachment store, and a mail
+ * client that sends to it as a customer's mail server would.
+ */
+export async function startTestListener(
+  database: Database,
+): Promise<{
+  listener: SmtpListener;
+  client: Transporter;
+  store: AttachmentStore;
+  close: () => Promise<void>;
+}> {
+  const { store, dir } = tempStore();
+  const listener = await startSmtpListener({
+    database,
+    config: { defaultCountry: "US", dataDir: dir },
+    logger: pino({ level: "silent" }),
+    port: 0,
+    host: "127.0.0.1",
+    store,
+    closeTimeoutMs: 200,
+  });
+  const client = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: listener.port,
+    secure: false,
+    ignoreTLS: true,
+  });
+  return {
+    listener,
+    client,
+    store,
+    close: async () => {
+      client.close();
+      await listener.close();
+    },
+  };
 }
