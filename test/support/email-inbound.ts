@@ -130,9 +130,7 @@ export async function suppressed(db: Db, workspaceId: string, address: string): 
  * The inbound mail listener on a free local port, with its own attachment store, and a mail
  * client that sends to it as a customer's mail server would.
  */
-export async function startTestListener(
-  database: Database,
-): Promise<{
+export async function startTestListener(database: Database): Promise<{
   listener: SmtpListener;
   client: Transporter;
   store: AttachmentStore;
