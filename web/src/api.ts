@@ -4,10 +4,28 @@ import * as z from "zod/mini";
 // browser adds the Origin header that requireAuth checks on state-changing calls.
 
 export const Me = z.object({
-  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: z.string() }),
-  workspace: z.object({ id: z.string(), name: z.string() }),
+  user: z.object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: z.string(),
+    locale: z.optional(z.nullable(z.string())),
+  }),
+  workspace: z.object({ id: z.string(), name: z.string(), slug: z.optional(z.string()) }),
 });
 export type Me = z.infer<typeof Me>;
+
+/** Whether a role may open the settings (the API refuses the rest anyway). */
+export function isAdmin(me: Me): boolean {
+  return me.user.role === "owner" || me.user.role === "admin";
+}
+
+export const LastMessage = z.object({
+  preview: z.string(),
+  direction: z.enum(["inbound", "outbound"]),
+  kind: z.string(),
+  at: z.string(),
+});
 
 export const Conversation = z.object({
   id: z.string(),
@@ -18,8 +36,19 @@ export const Conversation = z.object({
   contactAddress: z.nullable(z.string()),
   subject: z.nullable(z.string()),
   status: z.string(),
+  snoozedUntil: z.optional(z.nullable(z.string())),
+  priority: z.optional(z.string()),
   assigneeId: z.nullable(z.string()),
+  teamId: z.optional(z.nullable(z.string())),
+  labels: z.optional(z.array(z.string())),
+  mergedIntoId: z.optional(z.nullable(z.string())),
   lastMessageAt: z.string(),
+  lastCustomerMessageAt: z.optional(z.nullable(z.string())),
+  createdAt: z.optional(z.string()),
+  /** List rows (and one conversation) for a signed-in agent. */
+  customerName: z.optional(z.nullable(z.string())),
+  lastMessage: z.optional(z.nullable(LastMessage)),
+  unread: z.optional(z.boolean()),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -29,6 +58,15 @@ export const ConversationPage = z.object({
 });
 export type ConversationPage = z.infer<typeof ConversationPage>;
 
+export const Attachment = z.object({
+  key: z.string(),
+  name: z.string(),
+  contentType: z.string(),
+  size: z.number(),
+  url: z.optional(z.string()),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
 export const Message = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -36,7 +74,13 @@ export const Message = z.object({
   kind: z.string(),
   authorId: z.nullable(z.string()),
   text: z.string(),
+  html: z.optional(z.nullable(z.string())),
+  attachments: z.optional(z.array(Attachment)),
+  deliveryId: z.optional(z.nullable(z.string())),
   deliveryState: z.nullable(z.string()),
+  /** Why the delivery failed or bounced, in the provider's words. */
+  deliveryError: z.optional(z.nullable(z.string())),
+  metadata: z.optional(z.record(z.string(), z.unknown())),
   createdAt: z.string(),
 });
 export type Message = z.infer<typeof Message>;
@@ -58,23 +102,25 @@ export class ApiError extends Error {
 
 /** Where a signed-out agent goes: the sign-in page, which brings them back here. */
 export function signInUrl(): string {
-  return `/login?next=${encodeURIComponent("/inbox/")}`;
+  const here = typeof location === "undefined" ? "/inbox/" : location.pathname + location.search;
+  return `/login?next=${encodeURIComponent(here.startsWith("/inbox") ? here : "/inbox/")}`;
 }
 
 /** Calls the API and parses the answer; a lost session sends the agent to sign in. */
 export async function api<T>(
   schema: z.ZodMiniType<T>,
   path: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<T> {
+  // a FormData body (a file upload) goes as multipart, with the boundary the browser sets
+  const form = typeof FormData !== "undefined" && init.body instanceof FormData;
+  const json = init.body !== undefined && !form;
   const res = await fetch(path, {
     method: init.method ?? "GET",
     credentials: "same-origin",
-    headers: {
-      accept: "application/json",
-      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    headers: { accept: "application/json", ...(json ? { "content-type": "application/json" } : {}) },
+    ...(init.body === undefined ? {} : { body: form ? (init.body as FormData) : JSON.stringify(init.body) }),
+    ...(init.signal ? { signal: init.signal } : {}),
   });
   if (res.status === 401) {
     window.location.assign(signInUrl());
@@ -89,3 +135,6 @@ export async function api<T>(
   }
   return schema.parse(body);
 }
+
+/** For calls whose answer is empty (204) or not needed. */
+export const NoContent = z.unknown();

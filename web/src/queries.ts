@@ -5,12 +5,19 @@ import { api, Conversation, ConversationPage, Me, MessagePage } from "./api.ts";
 export type View = "mine" | "unassigned" | "all";
 
 // query keys: the realtime feed invalidates these by prefix
+// (every list of conversations lives under "conversations", so one invalidation refreshes them all)
 export const keys = {
   me: ["me"] as const,
   conversations: ["conversations"] as const,
-  list: (view: View) => ["conversations", "list", view] as const,
+  list: (view: View, ...filters: unknown[]) => ["conversations", "list", view, ...filters] as const,
+  counts: ["conversations", "counts"] as const,
   conversation: (id: string) => ["conversations", "one", id] as const,
+  customerConversations: (customerId: string) => ["conversations", "customer", customerId] as const,
   messages: (id: string) => ["messages", id] as const,
+  customer: (id: string, ...part: string[]) => ["customers", id, ...part] as const,
+  search: (q: string) => ["search", q] as const,
+  admin: (section: string, ...part: string[]) => ["admin", section, ...part] as const,
+  directory: (what: "agents" | "teams" | "labels" | "inboxes" | "canned") => ["directory", what] as const,
 };
 
 /** The signed-in agent (also renews the session cookie's expiry). */

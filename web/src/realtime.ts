@@ -7,7 +7,21 @@ import { keys } from "./queries.ts";
 // API (the API stays the one source of truth, so nothing is duplicated); after a drop it
 // reconnects with backoff and refreshes everything, so nothing missed while away is lost.
 
-const Event = z.object({ type: z.string(), conversationId: z.optional(z.string()) });
+const Event = z.looseObject({ type: z.string(), conversationId: z.optional(z.string()) });
+
+/** A message of the live feed, as the server sent it (type, conversationId and the rest). */
+export type LiveEvent = z.infer<typeof Event>;
+
+const listeners = new Set<(event: LiveEvent) => void>();
+
+/**
+ * Hears every live event (typing indicators and the like, which no query holds);
+ * answers the function that stops listening.
+ */
+export function onLiveEvent(listener: (event: LiveEvent) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 export type LiveState = "connecting" | "live" | "reconnecting";
 
@@ -56,7 +70,10 @@ export function useRealtime(): LiveState {
       socket.onmessage = (m) => {
         const event = parse(m.data);
         if (!event) return;
-        if (event.type !== "ready") return apply(client, event);
+        if (event.type !== "ready") {
+          for (const l of listeners) l(event);
+          return apply(client, event);
+        }
         // subscribed now: refetch what may have changed before (at load, or while the socket was down)
         void client.invalidateQueries();
         attempt = 0;

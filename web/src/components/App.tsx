@@ -1,23 +1,40 @@
 import { Alert, Loader, Text } from "@mantine/core";
-import { lazy, Suspense, useState } from "react";
-import { t } from "../i18n.ts";
-import { useMe, type View } from "../queries.ts";
+import { lazy, Suspense, useEffect, useState } from "react";
+import { isAdmin } from "../api.ts";
+import { browserLanguage, LANGUAGES, type Language, language, setLanguage, t } from "../i18n.ts";
+import { InboxPage } from "../pages/InboxPage.tsx";
+import { useMe } from "../queries.ts";
 import { useRealtime } from "../realtime.ts";
-import { useOpenConversation } from "../route.ts";
-import { ConversationList } from "./ConversationList.tsx";
+import { useRoute } from "../route.ts";
 import { TopBar } from "./TopBar.tsx";
 
-// the reading pane loads after the list: the first screen an agent sees stays small
-const ConversationView = lazy(() =>
-  import("./ConversationView.tsx").then((m) => ({ default: m.ConversationView })),
+// the other pages load when first opened: the inbox, where agents start, stays small
+const SearchPage = lazy(() => import("../pages/SearchPage.tsx").then((m) => ({ default: m.SearchPage })));
+const CustomerPage = lazy(() =>
+  import("../pages/CustomerPage.tsx").then((m) => ({ default: m.CustomerPage })),
+);
+const AdminPage = lazy(() => import("../pages/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
+const SimulatorPage = lazy(() =>
+  import("../pages/SimulatorPage.tsx").then((m) => ({ default: m.SimulatorPage })),
 );
 
-/** The inbox: the list of conversations beside the open one (one screen at a time on a phone). */
+function asLanguage(value: string | null | undefined): Language | undefined {
+  return LANGUAGES.find((l) => l === value);
+}
+
+/** The app: the top bar, and the page the address names. */
 export function App() {
   const me = useMe();
   const live = useRealtime();
-  const [view, setView] = useState<View>("all");
-  const [openId, open] = useOpenConversation();
+  const route = useRoute();
+  // the tree is keyed by language: every string is read again when the agent changes it
+  const [lang, setLang] = useState<Language>(language);
+  const chosen = asLanguage(me.data?.user.locale);
+  useEffect(() => {
+    const next = chosen ?? browserLanguage();
+    setLanguage(next);
+    setLang(next);
+  }, [chosen]);
 
   if (me.isPending) {
     return (
@@ -37,32 +54,61 @@ export function App() {
     );
   }
 
+  const loading = (
+    <div className="center" role="status">
+      <Loader size="sm" aria-hidden />
+      <Text>{t.loading}</Text>
+    </div>
+  );
+  let page: React.ReactNode;
+  switch (route.page) {
+    case "inbox":
+      page = <InboxPage me={me.data} openId={route.conversationId} />;
+      break;
+    case "search":
+      page = <SearchPage q={route.q} />;
+      break;
+    case "customer":
+      page = <CustomerPage id={route.id} />;
+      break;
+    case "admin":
+      page = isAdmin(me.data) ? (
+        <AdminPage me={me.data} section={route.section} />
+      ) : (
+        <main id="main" className="center" tabIndex={-1}>
+          <Alert color="red" role="alert">
+            {t.adminOnly}
+          </Alert>
+        </main>
+      );
+      break;
+    case "simulator":
+      page = <SimulatorPage me={me.data} />;
+      break;
+    case "not_found":
+      page = (
+        <main id="main" className="center" tabIndex={-1}>
+          <Text>{t.notFound}</Text>
+        </main>
+      );
+      break;
+  }
+
   return (
-    <>
+    <div className="app" key={lang}>
       <a className="skip-link" href="#main">
         {t.skipToContent}
       </a>
-      <TopBar me={me.data} live={live} />
-      <div className="layout" data-screen={openId ? "conversation" : "list"}>
-        <nav className="pane list-pane" aria-label={t.conversations}>
-          <ConversationList
-            view={view}
-            onView={setView}
-            meId={me.data.user.id}
-            openId={openId}
-            onOpen={open}
-          />
-        </nav>
-        <main id="main" className="pane conversation-pane" tabIndex={-1}>
-          {openId ? (
-            <Suspense fallback={<Loader size="sm" aria-label={t.loading} />}>
-              <ConversationView key={openId} id={openId} onBack={() => open(undefined)} />
-            </Suspense>
-          ) : (
-            <Text className="placeholder">{t.pickConversation}</Text>
-          )}
-        </main>
-      </div>
-    </>
+      <TopBar
+        me={me.data}
+        live={live}
+        route={route}
+        onLanguage={(l) => {
+          setLanguage(l);
+          setLang(l);
+        }}
+      />
+      <Suspense fallback={loading}>{page}</Suspense>
+    </div>
   );
 }

@@ -6,7 +6,15 @@ import { Composer } from "./Composer.tsx";
 import { MessageItem } from "./MessageItem.tsx";
 
 /** One conversation as its channel shows it: the messages, a reply box, and Resolve. */
-export function ConversationView({ id, onBack }: { id: string; onBack: () => void }) {
+export function ConversationView({
+  id,
+  onBack,
+}: {
+  id: string;
+  onBack: () => void;
+  /** Shows or hides the customer beside the conversation (on screens too narrow for both). */
+  onCustomer?: () => void;
+}) {
   const conversation = useConversation(id);
   const messages = useMessages(id);
   const resolve = useResolve(id);
