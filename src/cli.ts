@@ -74,14 +74,15 @@ async function loadDemo(database: Database, config: Config, ownerEmail: string |
   const { seedDemo, createApiKey, createUser, createSignInLink, DEFAULT_ADMIN_EMAIL } = await modules();
   try {
     const t = performance.now();
-    const r = await seedDemo(database.db);
+    const r = await seedDemo(database.db, { publicUrl: config.publicUrl });
     const key = await createApiKey(database.db, {
       workspaceId: r.workspace.id,
       kind: "write",
       name: "Demo write key",
     });
     console.log(
-      `Loaded the demo workspace "${r.workspace.name}": ${r.customers} customers, ${r.events} events ` +
+      `Loaded the demo workspace "${r.workspace.name}": ${r.customers} customers, ${r.events} events, ` +
+        `${r.conversations} conversations ` +
         `(${Math.round(performance.now() - t)} ms). Its write key: ${key.token}`,
     );
     const owner = await createUser(database.db, {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, rows } from "../db/client.ts";
 import type { ConversationStatus } from "./tables.ts";
+import { readJoin, UNREAD } from "./unread.ts";
 
 /** Open and pending conversations in one bucket of the inbox's sidebar. */
 export type OpenCount = { open: number; pending: number };
@@ -14,7 +15,14 @@ export type ConversationCounts = {
   labels: Array<{ label: string } & OpenCount>;
   /** Every status, resolved included, merged-away conversations left out. */
   statuses: Record<ConversationStatus, number>;
+  /**
+   * Open and pending conversations of each view the viewing agent has unread; only when asked
+   * for (`unread: true`). `mine` is null without a signed-in agent.
+   */
+  unread?: { mine: number | null; unassigned: number; all: number };
 };
+
+const OPEN_UNREAD = sql`c.status IN ('open', 'pending') AND ${UNREAD}`;
 
 type GroupRow = {
   g: number;
@@ -28,16 +36,21 @@ type GroupRow = {
   minePending: number;
   unassignedOpen: number;
   unassignedPending: number;
+  mineUnread: number;
+  unassignedUnread: number;
+  allUnread: number;
 };
 
 /**
  * Counts for the agent's sidebar in two statements: one pass over the workspace's
  * conversations grouped by grouping sets (views, inboxes, teams, statuses), one over labels.
+ * With `unread`, the same pass also counts each view's conversations the viewer has unread.
  */
 export async function conversationCounts(
   db: Db,
   workspaceId: string,
   viewer?: { userId: string },
+  opts: { unread?: boolean } = {},
 ): Promise<ConversationCounts> {
   const me = viewer?.userId ?? null;
   // GROUPING() sets a bit per column left out of the set: 7 = (), 3 = inbox, 5 = team, 6 = status
@@ -52,7 +65,14 @@ export async function conversationCounts(
           count(*) FILTER (WHERE c.status = 'pending' AND c.assignee_id = ${me}::uuid)::int AS "minePending",
           count(*) FILTER (WHERE c.status = 'open' AND c.assignee_id IS NULL)::int AS "unassignedOpen",
           count(*) FILTER (WHERE c.status = 'pending' AND c.assignee_id IS NULL)::int AS "unassignedPending"
-        FROM conversations c
+          ${
+            opts.unread
+              ? sql`, count(*) FILTER (WHERE ${OPEN_UNREAD} AND c.assignee_id = ${me}::uuid)::int AS "mineUnread",
+                count(*) FILTER (WHERE ${OPEN_UNREAD} AND c.assignee_id IS NULL)::int AS "unassignedUnread",
+                count(*) FILTER (WHERE ${OPEN_UNREAD})::int AS "allUnread"`
+              : sql``
+          }
+        FROM conversations c ${opts.unread ? readJoin(viewer) : sql``}
         WHERE c.workspace_id = ${workspaceId} AND c.merged_into_id IS NULL
         GROUP BY GROUPING SETS ((), (c.inbox_id), (c.team_id), (c.status))`,
   );
@@ -87,5 +107,14 @@ export async function conversationCounts(
       .sort((a, b) => a.teamId.localeCompare(b.teamId)),
     labels,
     statuses,
+    ...(opts.unread
+      ? {
+          unread: {
+            mine: viewer ? (total?.mineUnread ?? 0) : null,
+            unassigned: total?.unassignedUnread ?? 0,
+            all: total?.allUnread ?? 0,
+          },
+        }
+      : {}),
   };
 }

@@ -11,6 +11,7 @@ import { publishInTransaction } from "../realtime/bus.ts";
 import { CONVERSATION_SORTS, decodeCursor, encodeCursor, ordering } from "./conversation-order.ts";
 import { conversationsTopic } from "./inbound.ts";
 import { type Attachment, CONVERSATION_STATUSES, type ConversationSource, PRIORITIES } from "./tables.ts";
+import { readJoin, UNREAD } from "./unread.ts";
 
 export type Conversation = {
   id: string;
@@ -36,6 +37,8 @@ export type Conversation = {
   lastCustomerMessageAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The customer wrote since the viewing agent last read it (`POST …/read`), or it was never read. */
+  unread: boolean;
 };
 
 export type ConversationMessage = {
@@ -50,6 +53,8 @@ export type ConversationMessage = {
   deliveryId: string | null;
   /** The delivery's state for outbound messages (sent, failed…), so agents see their fate. */
   deliveryState: string | null;
+  /** Why the delivery failed or is retried (the provider's words), or why the Gate skipped it. */
+  deliveryError: string | null;
   metadata: Record<string, unknown>;
   createdAt: string;
 };
@@ -60,19 +65,28 @@ const COLUMNS = sql`c.id::text AS id, c.number, c.inbox_id::text AS "inboxId", c
   c.priority, c.assignee_id::text AS "assigneeId", c.team_id::text AS "teamId", c.labels, c.attributes, c.source,
   c.merged_into_id::text AS "mergedIntoId", ${ts("first_response_at")} AS "firstResponseAt", ${ts("resolved_at")} AS "resolvedAt",
   ${ts("last_message_at")} AS "lastMessageAt", ${ts("last_customer_message_at")} AS "lastCustomerMessageAt",
-  ${ts("created_at")} AS "createdAt", ${ts("updated_at")} AS "updatedAt"`;
+  ${ts("created_at")} AS "createdAt", ${ts("updated_at")} AS "updatedAt", ${UNREAD} AS unread`;
 
 function requireId(id: string, what: string): void {
   if (!isUuid(id))
     throw new AppError("conversations.invalid_id", `"${id}" is not a ${what} id (a UUID).`, { id });
 }
 
-/** One conversation; another workspace's id is simply not found. */
-export async function getConversation(db: Db, workspaceId: string, id: string): Promise<Conversation> {
+/**
+ * One conversation, `unread` as the viewing agent sees it; another workspace's id is simply
+ * not found.
+ */
+export async function getConversation(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  viewer?: { userId: string },
+): Promise<Conversation> {
   requireId(id, "conversation");
   const [row] = await rows<Conversation>(
     db,
-    sql`SELECT ${COLUMNS} FROM conversations c WHERE c.workspace_id = ${workspaceId} AND c.id = ${id}`,
+    sql`SELECT ${COLUMNS} FROM conversations c ${readJoin(viewer)}
+        WHERE c.workspace_id = ${workspaceId} AND c.id = ${id}`,
   );
   if (!row)
     throw new AppError(
@@ -133,7 +147,8 @@ export type ConversationListItem = Conversation & {
 /**
  * Conversations for an inbox view: mine, unassigned or all, narrowed by status, inbox, channel,
  * team, label, priority or customer, in one of four orders with a cursor that keeps its order.
- * Each row carries the customer's name and the last message's preview, read in the same query.
+ * Each row carries the customer's name, the last message's preview and whether the viewing agent
+ * has it unread, read in the same query.
  */
 export async function listConversations(
   db: Db,
@@ -159,26 +174,13 @@ export async function listConversations(
   const statuses = f.status ? [...new Set(f.status.split(",").map((s) => s.trim()))] : [];
   const after = f.cursor ? decodeCursor(f.cursor, f.sort) : undefined;
   const { where, order } = ordering(f.sort, after);
+  // the page is chosen first, on conversations alone (an index gives the order), and only its
+  // rows are then joined to the customer, the agent's read marker and the last message: the cost
+  // stays that of one page however many conversations match, whatever the planner knows of them
   const found = await rows<ConversationListItem>(
     db,
-    sql`SELECT ${COLUMNS},
-          COALESCE(NULLIF(btrim(cu.traits->>'name'), ''),
-            NULLIF(btrim(concat_ws(' ', cu.traits->>'first_name', cu.traits->>'last_name')), ''),
-            NULLIF(btrim(concat_ws(' ', cu.traits->>'firstName', cu.traits->>'lastName')), ''),
-            cu.traits->>'email', cu.traits->>'phone',
-            (SELECT i.value FROM identities i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.customer_id
-              AND i.kind IN ('email', 'phone') ORDER BY i.kind, i.value LIMIT 1),
-            c.contact_address) AS "customerName",
-          lm.item AS "lastMessage"
-        FROM conversations c
-        LEFT JOIN customers cu ON cu.workspace_id = c.workspace_id AND cu.id = c.customer_id
-        LEFT JOIN LATERAL (
-          SELECT json_build_object('preview', left(m.text, 140), 'direction', m.direction, 'kind', m.kind,
-            'at', to_json(m.created_at)#>>'{}') AS item
-          FROM conversation_messages m
-          WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id AND m.kind <> 'activity'
-          ORDER BY m.created_at DESC, m.id DESC LIMIT 1
-        ) lm ON true
+    sql`WITH c AS (
+        SELECT c.* FROM conversations c
         WHERE c.workspace_id = ${workspaceId}
         ${f.view === "mine" && viewer ? sql`AND c.assignee_id = ${viewer.userId}` : sql``}
         ${f.view === "unassigned" ? sql`AND c.assignee_id IS NULL` : sql``}
@@ -198,7 +200,28 @@ export async function listConversations(
         ${f.assigneeId ? sql`AND c.assignee_id = ${f.assigneeId}` : sql``}
         ${f.customerId ? sql`AND c.customer_id = ${f.customerId}` : sql``}
         ${where}
-        ORDER BY ${order} LIMIT ${f.limit + 1}`,
+        ORDER BY ${order} LIMIT ${f.limit + 1}
+      )
+      SELECT ${COLUMNS},
+          COALESCE(NULLIF(btrim(cu.traits->>'name'), ''),
+            NULLIF(btrim(concat_ws(' ', cu.traits->>'first_name', cu.traits->>'last_name')), ''),
+            NULLIF(btrim(concat_ws(' ', cu.traits->>'firstName', cu.traits->>'lastName')), ''),
+            cu.traits->>'email', cu.traits->>'phone',
+            (SELECT i.value FROM identities i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.customer_id
+              AND i.kind IN ('email', 'phone') ORDER BY i.kind, i.value LIMIT 1),
+            c.contact_address) AS "customerName",
+          lm.item AS "lastMessage"
+        FROM c
+        LEFT JOIN customers cu ON cu.workspace_id = c.workspace_id AND cu.id = c.customer_id
+        ${readJoin(viewer)}
+        LEFT JOIN LATERAL (
+          SELECT json_build_object('preview', left(m.text, 140), 'direction', m.direction, 'kind', m.kind,
+            'at', to_json(m.created_at)#>>'{}') AS item
+          FROM conversation_messages m
+          WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id AND m.kind <> 'activity'
+          ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+        ) lm ON true
+        ORDER BY ${order}`,
   );
   const page = found.slice(0, f.limit);
   const last = page.at(-1);
@@ -237,7 +260,7 @@ export async function listMessages(
     db,
     sql`SELECT m.id::text AS id, m.conversation_id::text AS "conversationId", m.direction, m.kind,
           m.author_id::text AS "authorId", m.text, m.html, m.attachments, m.delivery_id::text AS "deliveryId",
-          d.state AS "deliveryState", m.metadata, to_json(m.created_at)#>>'{}' AS "createdAt"
+          d.state AS "deliveryState", COALESCE(d.error->>'reason', CASE WHEN d.state = 'skipped' THEN d.gate->>'reason' END) AS "deliveryError", m.metadata, to_json(m.created_at)#>>'{}' AS "createdAt"
         FROM conversation_messages m
         LEFT JOIN deliveries d ON d.workspace_id = m.workspace_id AND d.id = m.delivery_id
         WHERE m.workspace_id = ${workspaceId} AND m.conversation_id = ${conversationId}

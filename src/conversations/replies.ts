@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { queueApiChannelReply } from "../channels/api/reply.ts";
 import { conversationReplyTo } from "../channels/email/reply-to.ts";
+import { loadConfig } from "../config.ts";
 import { ensureDefaultTopics } from "../consent/topics.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
@@ -11,11 +12,13 @@ import { emitWebhookEvent } from "../delivery/webhooks/dispatch.ts";
 import { AppError } from "../errors.ts";
 import { isUuid, uuidv7 } from "../ids.ts";
 import { publishInTransaction } from "../realtime/bus.ts";
+import { signedAttachmentUrl } from "./attachment-links.ts";
+import { type AttachmentStore, attachmentStoreFor, isAttachmentKey } from "./attachments.ts";
 import { getConversation } from "./conversations.ts";
 import { conversationsTopic } from "./inbound.ts";
 import { getInbox } from "./inboxes.ts";
 import { recordMentions } from "./mentions.ts";
-import type { InboxKind } from "./tables.ts";
+import type { Attachment, InboxKind } from "./tables.ts";
 
 export const ReplyInput = z.object({
   text: z.string().trim().min(1).max(100_000),
@@ -29,6 +32,11 @@ export const ReplyInput = z.object({
   visibility: z.enum(["public", "private"]).default("public"),
   /** A client-made id (UUID) so a retried reply is sent once. */
   clientId: z.uuid().optional(),
+  /** Files uploaded by `POST /api/v1/attachments`, by their keys. */
+  attachments: z
+    .array(z.object({ key: z.string().min(1).max(200) }))
+    .max(10, "a reply carries at most 10 files")
+    .optional(),
 });
 export type ReplyInput = z.input<typeof ReplyInput>;
 
@@ -46,7 +54,7 @@ export async function replyToConversation(
   conversationId: string,
   authorId: string | null,
   input: ReplyInput,
-  opts: { publicUrl: string },
+  opts: { publicUrl: string; store?: AttachmentStore },
 ): Promise<ReplyResult> {
   const parsed = ReplyInput.safeParse(input);
   if (!parsed.success) {
@@ -74,7 +82,10 @@ export async function replyToConversation(
   );
   if (existing) return { messageId: existing.id };
   const inbox = await getInbox(db, workspaceId, conversation.inboxId);
+  const files = await replyFiles(opts.store, workspaceId, r.attachments ?? []);
   let delivery: SendOutcome | undefined;
+  // what a social reply went out as (public under a comment, a DM…): agents see it on the message
+  let sentAs: string | undefined;
   // the API channel's replies leave as the message.created webhook, to the source's own system
   if (!r.private && inbox.kind !== "api") {
     if (!conversation.channel) {
@@ -99,7 +110,12 @@ export async function replyToConversation(
           inboxId: inbox.id,
           target: await replyTarget(db, workspaceId, conversationId, inbox.kind, r.visibility),
         }
-      : undefined;
+      : // a sandboxed inbox's replies go through it, to the sandbox, whatever the workspace configured
+        inbox.config.sandbox === true
+        ? { inboxId: inbox.id }
+        : undefined;
+    const carried = await carryFiles(db, workspaceId, conversation.channel, files, r.text, opts.publicUrl);
+    if (SOCIAL.has(inbox.kind)) sentAs = via?.target?.kind;
     delivery = await sendMessage(
       db,
       workspaceId,
@@ -123,7 +139,13 @@ export async function replyToConversation(
             ? { subject: subject ?? `Your conversation #${conversation.number}` }
             : {}),
         },
-        data: { reply: r.text, ...(r.html ? { replyHtml: r.html } : {}), ...(email ? quoteData(email) : {}) },
+        data: {
+          reply: carried.text,
+          ...(r.html ? { replyHtml: r.html } : {}),
+          ...(email ? quoteData(email) : {}),
+        },
+        ...(carried.attachments ? { attachments: carried.attachments } : {}),
+        ...(carried.mediaUrls ? { mediaUrls: carried.mediaUrls } : {}),
         ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
         ...(replyTo ? { replyTo } : {}),
         ...(via ? { via } : {}),
@@ -136,10 +158,11 @@ export async function replyToConversation(
   }
   await transactionWithRetry(db, async (tx) => {
     await tx.execute(sql`INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind,
-        author_id, text, html, delivery_id, metadata)
+        author_id, text, html, attachments, delivery_id, metadata)
       VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${conversation.inboxId}, 'outbound',
-        ${r.private ? "note" : "message"}, ${authorId}, ${r.text}, ${r.html ?? null}, ${delivery?.deliveryId ?? null},
-        ${JSON.stringify(delivery ? { decision: delivery.decision, reason: delivery.reason ?? null } : {})}::jsonb)
+        ${r.private ? "note" : "message"}, ${authorId}, ${r.text}, ${r.html ?? null}, ${JSON.stringify(files)}::jsonb,
+        ${delivery?.deliveryId ?? null},
+        ${JSON.stringify({ ...(delivery ? { decision: delivery.decision, reason: delivery.reason ?? null } : {}), ...(sentAs ? { replyTarget: sentAs } : {}) })}::jsonb)
       ON CONFLICT DO NOTHING`);
     if (!r.private) {
       await tx.execute(sql`UPDATE conversations SET last_message_at = now(), updated_at = now(),
@@ -168,6 +191,8 @@ export async function replyToConversation(
 // inboxes that send replies through their own provider or sender (a page, an account, the
 // widget, the number the customer wrote to)
 const OWN_PROVIDER = new Set<InboxKind>(["messenger", "instagram", "x", "chat", "sms", "whatsapp"]);
+// where a reply may go out in public or in private
+const SOCIAL = new Set<InboxKind>(["messenger", "instagram", "x"]);
 
 /**
  * What a reply answers on its channel. Inbound messages that can be answered in public say so
@@ -251,4 +276,57 @@ function quoteData(email: CustomerEmail): { quoteHeader: string; quoted: string;
     quoted: lines.map((l) => `> ${l}`).join("\n"),
     quotedText: lines.join("\n"),
   };
+}
+
+/**
+ * The stored files a reply names, each checked to be one of this workspace's: an unknown key is
+ * `conversations.attachment_not_found`, before anything is sent or written.
+ */
+async function replyFiles(
+  store: AttachmentStore | undefined,
+  workspaceId: string,
+  refs: ReadonlyArray<{ key: string }>,
+): Promise<Attachment[]> {
+  if (refs.length === 0) return [];
+  const files = store ?? attachmentStoreFor(loadConfig().dataDir);
+  const found: Attachment[] = [];
+  for (const { key } of refs) {
+    const file = isAttachmentKey(key) ? await files.get(workspaceId, key) : undefined;
+    if (!file) {
+      throw new AppError(
+        "conversations.attachment_not_found",
+        `No uploaded file with the key "${key}" in this workspace: upload it with POST /api/v1/attachments first.`,
+        { key },
+      );
+    }
+    found.push({
+      key,
+      name: file.name ?? "attachment",
+      contentType: file.contentType,
+      size: file.data.length,
+    });
+  }
+  return found;
+}
+
+/**
+ * How a reply's files travel on its channel: attached to an email, as media Twilio fetches by
+ * a signed public link (SMS, WhatsApp), or as signed links under the text where the channel
+ * cannot attach them (Messenger, Instagram, X, the chat widget).
+ */
+async function carryFiles(
+  db: Db,
+  workspaceId: string,
+  channel: string,
+  files: Attachment[],
+  text: string,
+  publicUrl: string,
+): Promise<{ text: string; attachments?: Attachment[]; mediaUrls?: string[] }> {
+  if (files.length === 0) return { text };
+  if (channel === "email") return { text, attachments: files };
+  const urls = await Promise.all(
+    files.map((f) => signedAttachmentUrl(db, workspaceId, f.key, { publicUrl })),
+  );
+  if (channel === "sms" || channel === "whatsapp") return { text, mediaUrls: urls };
+  return { text: `${text}\n\n${files.map((f, i) => `${f.name}: ${urls[i]}`).join("\n")}` };
 }

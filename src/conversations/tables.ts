@@ -146,6 +146,10 @@ export const conversationMessages = pgTable(
     uniqueIndex("conversation_messages_provider_key")
       .on(t.workspaceId, t.inboxId, t.providerMessageId)
       .where(sql`${t.providerMessageId} IS NOT NULL`),
+    // a delivery's news finds the message it carries
+    index("conversation_messages_delivery_idx")
+      .on(t.workspaceId, t.deliveryId)
+      .where(sql`${t.deliveryId} IS NOT NULL`),
   ],
 );
 
@@ -212,4 +216,16 @@ export const conversationMentions = pgTable(
     primaryKey({ columns: [t.workspaceId, t.userId, t.messageId] }),
     index("conversation_mentions_user_idx").on(t.workspaceId, t.userId, t.createdAt.desc()),
   ],
+);
+
+/** When each agent last read each conversation: what makes a conversation unread for them. */
+export const conversationReads = pgTable(
+  "conversation_reads",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    lastReadAt: tz("last_read_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.userId, t.conversationId] })],
 );

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { loadGateContext } from "../consent/gate-input.ts";
 import { addSuppression } from "../consent/suppressions.ts";
 import type { Channel } from "../consent/tables.ts";
+import { publishMessageUpdates } from "../conversations/message-updates.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { eachValue } from "../db/sql-lists.ts";
@@ -52,13 +53,15 @@ type Row = {
   idempotencyKey: string;
   state: DeliveryState;
   attempts: number;
+  /** Who asked ("agent" for a conversation's reply): whether screens hear of its state. */
+  source: string;
 };
 
 async function load(db: Db, workspaceId: string, ids: readonly string[]): Promise<Row[]> {
   return rows<Row>(
     db,
     sql`SELECT d.id::text AS id, d.ctid::text AS tid, d.customer_id::text AS "customerId", d.channel, d.kind,
-          d.address, d.content, d.request, d.idempotency_key AS "idempotencyKey", d.state, d.attempts
+          d.address, d.content, d.request, d.idempotency_key AS "idempotencyKey", d.state, d.attempts, d.source
         FROM ${eachValue(ids)} CROSS JOIN LATERAL (SELECT ctid, * FROM deliveries
           WHERE workspace_id = ${workspaceId} AND id = x.v::uuid) AS d`,
   );
@@ -221,6 +224,13 @@ async function markSending(db: Db, workspaceId: string, list: readonly Row[]): P
       workspaceId,
       marked.map((m) => ({ deliveryId: m.id, state: "sending", details: { attempt: Number(m.attempts) } })),
     );
+    await publishMessageUpdates(
+      tx,
+      workspaceId,
+      list
+        .filter((r) => byId.has(r.id))
+        .map((r) => ({ deliveryId: r.id, state: "sending", source: r.source })),
+    );
     return byId;
   });
 }
@@ -266,6 +276,11 @@ async function finishSent(
         },
       })),
     );
+    await publishMessageUpdates(
+      tx,
+      workspaceId,
+      sent.map((s) => ({ deliveryId: s.row.id, state: s.state, source: s.row.source })),
+    );
   });
 }
 
@@ -284,6 +299,9 @@ async function retryLater(
         error = ${JSON.stringify({ reason, retryable: true })}::jsonb
       WHERE workspace_id = ${workspaceId} AND id = ${row.id} AND state = 'sending'`);
     await event(tx, workspaceId, row.id, "queued", { attempt, retryInMs: delay, reason });
+    await publishMessageUpdates(tx, workspaceId, [
+      { deliveryId: row.id, state: "queued", source: row.source },
+    ]);
     await enqueue(tx, {
       task: deliverTask,
       payload: { workspaceId, deliveryIds: [row.id] },
@@ -315,6 +333,7 @@ async function finishOne(
       topic: row.request.topic,
       ...(details.reason ? { error: details.reason } : {}),
     });
+    await publishMessageUpdates(tx, workspaceId, [{ deliveryId: row.id, state, source: row.source }]);
   });
   return state;
 }
@@ -352,6 +371,9 @@ async function regate(db: Db, workspaceId: string, row: Row, now: Date): Promise
         topic: row.request.topic,
         reason: d.reason,
       });
+      await publishMessageUpdates(tx, workspaceId, [
+        { deliveryId: row.id, state: "skipped", source: row.source },
+      ]);
       return { ...row, state: "skipped" as const };
     }
     if (d.action === "defer") {

@@ -4,7 +4,7 @@ import type { Channel } from "../consent/tables.ts";
 import type { Db } from "../db/client.ts";
 import type { ReplyVia } from "./providers/types.ts";
 import { chooseVariant, type RenderContext, renderContent, renderVariant } from "./render.ts";
-import type { RenderedContent } from "./tables.ts";
+import type { FileRef, RenderedContent } from "./tables.ts";
 import { getTemplateByKey } from "./templates.ts";
 
 export type Prepared = { content: RenderedContent; templateId: string | null; language: string | null };
@@ -21,6 +21,8 @@ export type StoredRequest = {
   thread?: { inReplyTo: string; references: string[] } | undefined;
   replyTo?: string | undefined;
   via?: ReplyVia | undefined;
+  attachments?: FileRef[] | undefined;
+  mediaUrls?: string[] | undefined;
 };
 
 /**
@@ -112,6 +114,12 @@ export async function prepareContent(
           : {}),
       },
     };
+  }
+  // files go where the channel carries them: attached to an email, fetched by Twilio for an MMS
+  if (channel === "email" && request.attachments?.length)
+    content = { ...content, attachments: request.attachments };
+  if ((channel === "sms" || channel === "whatsapp") && request.mediaUrls?.length) {
+    content = { ...content, mediaUrls: request.mediaUrls };
   }
   return { content, templateId, language };
 }

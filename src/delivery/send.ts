@@ -47,6 +47,23 @@ export const SendRequest = z
      * the inbox's provider sends it, and `target` names what it answers (a comment, a tweet).
      */
     via: ReplyVia.optional(),
+    /** Email only: files of the attachment store to attach. */
+    attachments: z
+      .array(
+        z.object({
+          key: z.string().min(1).max(200),
+          name: z.string().min(1).max(255),
+          contentType: z.string().min(1).max(255),
+          size: z.number().int().min(0),
+        }),
+      )
+      .max(10)
+      .optional(),
+    /** SMS and WhatsApp only: public URLs of media the provider fetches and sends (MMS). */
+    mediaUrls: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .max(10)
+      .optional(),
     /** A template key; or give `content`. */
     template: z.string().min(1).max(64).optional(),
     content: MessageContent.optional(),

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { addSuppression } from "../consent/suppressions.ts";
 import type { Channel } from "../consent/tables.ts";
+import { publishMessageUpdates } from "../conversations/message-updates.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { event } from "./engine.ts";
@@ -56,9 +57,10 @@ export async function recordProviderStatus(
       channel: Channel | null;
       address: string | null;
       topic: string;
+      source: string;
     }>(
       tx,
-      sql`SELECT id::text AS id, state, customer_id::text AS "customerId", channel, address, request->>'topic' AS topic
+      sql`SELECT id::text AS id, state, customer_id::text AS "customerId", channel, address, request->>'topic' AS topic, source
           FROM deliveries WHERE workspace_id = ${workspaceId} AND provider = ${status.provider}
             AND provider_message_id = ${status.providerMessageId}
           FOR UPDATE`,
@@ -79,6 +81,9 @@ export async function recordProviderStatus(
       topic: row.topic,
       ...(status.details ? { details: status.details } : {}),
     });
+    await publishMessageUpdates(tx, workspaceId, [
+      { deliveryId: row.id, state: status.state, source: row.source },
+    ]);
     if (status.state === "bounced" && row.channel && row.address && status.details?.hard !== false) {
       await addSuppression(tx, workspaceId, {
         channel: row.channel,

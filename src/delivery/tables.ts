@@ -28,6 +28,9 @@ export const DELIVERY_STATES = [
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 /** What a provider is given to send, rendered for one channel. */
+/** A file of the workspace's attachment store, as a message carries it. */
+export type FileRef = { key: string; name: string; contentType: string; size: number };
+
 export type RenderedContent = {
   subject?: string;
   html?: string;
@@ -38,6 +41,8 @@ export type RenderedContent = {
   /** Extra key/values (push data, in-app payload). */
   data?: Record<string, string>;
   mediaUrls?: string[];
+  /** Email: files of the attachment store sent as MIME attachments (read when the message is sent). */
+  attachments?: FileRef[];
   /** Extra email headers (List-Unsubscribe…), decided when the message is rendered. */
   headers?: Record<string, string>;
 };

@@ -1,9 +1,13 @@
+import { loadConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { createUser } from "../platform/users.ts";
 import { createWorkspace, getWorkspaceBySlug, type Workspace } from "../platform/workspaces.ts";
 import { normalizePhone } from "../profiles/identifiers.ts";
 import { identify } from "../profiles/identify.ts";
 import { acceptEvents, foldInbox } from "../profiles/inbox.ts";
+import { type DemoPerson, seedConversations } from "./conversations.ts";
+import { createDemoInboxes } from "./inboxes.ts";
 import { seeded } from "./random.ts";
 
 const FIRST = [
@@ -93,19 +97,25 @@ const TRACKS = [
 
 let rnd = seeded(1);
 
-export type DemoResult = { workspace: Workspace; customers: number; events: number };
+export type DemoResult = { workspace: Workspace; customers: number; events: number; conversations: number };
 
 /**
  * Loads the demo workspace ("demo"): a music-streaming brand with a few hundred customers
  * known on several channels, their app and web history, a few merges of anonymous visitors
- * and one recorded conflict — through the same ingestion path real traffic takes.
+ * and one recorded conflict — through the same ingestion path real traffic takes. Its inboxes
+ * (SMS, WhatsApp, email, Messenger, Instagram, chat, X) hold a few dozen conversations, and
+ * every reply from them goes to the sandbox outbox.
  */
-export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } = {}): Promise<DemoResult> {
-  if (await getWorkspaceBySlug(db, "demo")) {
+export async function seedDemo(
+  db: Db,
+  opts: { customers?: number; now?: Date; publicUrl?: string; slug?: string } = {},
+): Promise<DemoResult> {
+  const slug = opts.slug ?? "demo";
+  if (await getWorkspaceBySlug(db, slug)) {
     throw new AppError("demo.already_exists", "The demo workspace already exists; it is loaded once.");
   }
   rnd = seeded(20261124);
-  const workspace = await createWorkspace(db, { name: "Melodia (demo)", slug: "demo" });
+  const workspace = await createWorkspace(db, { name: "Melodia (demo)", slug });
   const ws = workspace.id;
   const now = (opts.now ?? new Date()).getTime();
   const count = opts.customers ?? 300;
@@ -121,6 +131,7 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
     );
     events += r.accepted;
   };
+  const people: DemoPerson[] = [];
   const socialLater: Array<{
     userId: string;
     social: Array<{ kind: "messenger_psid" | "x_handle" | "instagram_id"; value: string }>;
@@ -207,6 +218,19 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
       if (rnd.chance(0.1))
         social.push({ kind: "instagram_id", value: String(rnd.int(10_000_000, 99_999_999)) });
       if (social.length > 0) socialLater.push({ userId, social });
+      const email = batch.find((e) => e.type === "identify")?.traits;
+      if (email && typeof email === "object" && "email" in email && typeof email.email === "string") {
+        const phone = "phone" in email && typeof email.phone === "string" ? email.phone : undefined;
+        people.push({
+          userId,
+          name: `${first} ${last}`,
+          email: email.email,
+          phone,
+          psid: social.find((s) => s.kind === "messenger_psid")?.value,
+          instagramId: social.find((s) => s.kind === "instagram_id")?.value,
+          xHandle: social.find((s) => s.kind === "x_handle")?.value,
+        });
+      }
     }
   }
   await foldInbox(db, ws, { untilEmpty: true });
@@ -236,5 +260,20 @@ export async function seedDemo(db: Db, opts: { customers?: number; now?: Date } 
     },
   ]);
   await foldInbox(db, ws, { untilEmpty: true });
-  return { workspace, customers: count, events };
+  const inboxes = await createDemoInboxes(db, ws);
+  const agent = await createUser(db, {
+    workspaceId: ws,
+    email: "noor.support@melodia.example",
+    name: "Noor (Melodia support)",
+    role: "agent",
+    status: "active",
+  });
+  const conversations = await seedConversations(db, ws, {
+    inboxes,
+    people,
+    agentId: agent.id,
+    now,
+    publicUrl: opts.publicUrl ?? loadConfig().publicUrl,
+  });
+  return { workspace, customers: count, events, conversations };
 }

@@ -23,12 +23,14 @@ import { customerRoutes } from "./routes/customers.ts";
 import { emailInboundRoutes } from "./routes/email-inbound.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { messageCenterRoutes } from "./routes/message-center.ts";
+import { messageHtmlRoutes } from "./routes/message-html.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { metaInboundRoutes } from "./routes/meta-inbound.ts";
 import { platformRoutes } from "./routes/platform.ts";
 import { preferenceCenterRoutes } from "./routes/preference-center.ts";
 import { providerCallbackRoutes } from "./routes/provider-callbacks.ts";
 import { realtimeRoutes } from "./routes/realtime.ts";
+import { simulatorRoutes } from "./routes/simulator.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { twilioInboundRoutes } from "./routes/twilio-inbound.ts";
@@ -125,6 +127,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(messageCenterRoutes);
   await typed.register(providerCallbackRoutes);
   await typed.register(conversationRoutes);
+  await typed.register(messageHtmlRoutes);
   await app.register(realtimeRoutes);
   await typed.register(twilioInboundRoutes);
   await typed.register(emailInboundRoutes);
@@ -134,6 +137,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await typed.register(voiceRoutes);
   await typed.register(attachmentRoutes);
   await typed.register(cannedResponseRoutes);
+  await typed.register(simulatorRoutes);
   await app.register(webAppRoutes);
   return app;
 }

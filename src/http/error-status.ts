@@ -14,6 +14,8 @@ const exact: Record<string, number> = {
   "request.unsupported_media_type": 415,
   "request.rate_limited": 429,
   "jobs.dedupe_conflict": 409,
+  // the message is in a state that cannot be sent again (delivered, queued, a note)
+  "conversations.not_retryable": 409,
   // a bus message is built by our own code: too large is our bug, not the client's
   "realtime.message_too_large": 500,
   // Segment answers 400 to oversized events and batches; its clients drop rather than retry those
@@ -25,6 +27,8 @@ const exact: Record<string, number> = {
   // a refused destination is bad input, not a lack of permission
   "webhooks.url_forbidden": 400,
   "consent.invalid_user_hash": 401,
+  // a file the reply may not carry (a program, a script) is bad input, not a lack of permission
+  "attachments.type_forbidden": 400,
   // Twilio refused to place a call, or could not be reached: the gateway's failure, not the client's
   "twilio.call_failed": 502,
 };

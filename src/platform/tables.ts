@@ -25,6 +25,8 @@ export const users = pgTable(
     role: text("role", { enum: ["owner", "admin", "agent"] }).notNull(),
     status: text("status", { enum: ["active", "invited", "disabled"] }).notNull(),
     passwordHash: text("password_hash"),
+    /** The language of the agent's screens ("en", "fr"); NULL follows the browser. */
+    locale: text("locale").$type<"en" | "fr">(),
     createdAt: createdAt(),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
   },

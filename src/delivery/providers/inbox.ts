@@ -6,6 +6,7 @@ import type { Channel } from "../../consent/tables.ts";
 import { getInbox, type Inbox } from "../../conversations/inboxes.ts";
 import type { Db } from "../../db/client.ts";
 import { configuredProvider, providerFor } from "./registry.ts";
+import { createSandboxProvider } from "./sandbox.ts";
 import { createTwilioProvider, TwilioConfig } from "./twilio.ts";
 import type { Provider } from "./types.ts";
 
@@ -16,7 +17,9 @@ const cache = new Map<string, Provider>();
  * The provider that sends a reply through a conversation's own inbox: the Facebook page or
  * Instagram account, the X account, the chat widget. An inbox whose kind sends through the
  * workspace's channel provider (email, SMS, WhatsApp), or that holds no credentials yet (a
- * demo page), uses the channel's provider (the sandbox when none is configured).
+ * demo page), uses the channel's provider (the sandbox when none is configured). An inbox whose
+ * config says `sandbox: true` (the demo workspace's) always sends to the sandbox outbox, whatever
+ * providers the workspace has.
  */
 export async function providerForInbox(
   db: Db,
@@ -25,6 +28,7 @@ export async function providerForInbox(
   channel: Channel,
 ): Promise<Provider> {
   const inbox = await getInbox(db, workspaceId, inboxId);
+  if (inbox.config.sandbox === true) return createSandboxProvider();
   if (inbox.kind === "sms" || inbox.kind === "whatsapp")
     return twilioFromInbox(db, workspaceId, inbox, channel);
   const key = `${workspaceId}|${inbox.id}|${inbox.updatedAt}`;

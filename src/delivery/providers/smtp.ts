@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import nodemailer, { type Transporter } from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool";
 import { z } from "zod";
+import { loadConfig } from "../../config.ts";
+import { type AttachmentStore, attachmentStoreFor } from "../../conversations/attachments.ts";
 import type { OutboundMessage, Provider, SendResult } from "./types.ts";
 
 type Failure = Extract<SendResult, { ok: false }>;
@@ -169,7 +171,7 @@ function race(sending: Promise<SMTPPool.SentMessageInfo>, signal: AbortSignal, t
  * content's headers (List-Unsubscribe…) reach the wire exactly as given; a content
  * `Reply-To` replaces the configured one for that message.
  */
-export function createSmtpProvider(config: SmtpConfig): Provider {
+export function createSmtpProvider(config: SmtpConfig, opts: { files?: AttachmentStore } = {}): Provider {
   const from = parseFrom(config.from);
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
@@ -212,6 +214,8 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
         // only a value that is already a legal header line (ASCII, under 998 octets) can be
         headers[name] = { prepared: /^[\x20-\x7e\t]{0,900}$/.test(value), value };
       }
+      const files = await attachmentsOf(message, opts.files);
+      if ("failed" in files) return files.failed;
       const messageId = messageIdFor(message.idempotencyKey, config.from);
       const sending = transportFor(config).sendMail({
         from: config.from,
@@ -223,6 +227,7 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
         messageId,
         ...thread,
         headers,
+        ...(files.list.length > 0 ? { attachments: files.list } : {}),
       });
       // a send that loses the race still settles later; its outcome no longer matters
       sending.catch(() => {});
@@ -234,4 +239,30 @@ export function createSmtpProvider(config: SmtpConfig): Provider {
       return { ok: true, providerMessageId: messageId, state: "sent" };
     },
   };
+}
+
+/**
+ * The message's attachments, read from the attachment store (the data folder's, unless one is
+ * given). A file gone from the store fails the message for good: no retry brings it back.
+ */
+async function attachmentsOf(
+  message: OutboundMessage,
+  store: AttachmentStore | undefined,
+): Promise<
+  { list: Array<{ filename: string; content: Buffer; contentType: string }> } | { failed: Failure }
+> {
+  const refs = message.content.attachments ?? [];
+  if (refs.length === 0) return { list: [] };
+  const files = store ?? attachmentStoreFor(loadConfig().dataDir);
+  const list: Array<{ filename: string; content: Buffer; contentType: string }> = [];
+  for (const ref of refs) {
+    const file = await files.get(message.workspaceId, ref.key);
+    if (!file) {
+      return {
+        failed: { ok: false, retryable: false, reason: `attachment "${ref.name}" is no longer stored` },
+      };
+    }
+    list.push({ filename: ref.name, content: file.data, contentType: ref.contentType });
+  }
+  return { list };
 }

@@ -7,6 +7,7 @@ import {
   setAvailability,
   setTeamMembers,
 } from "../../conversations/assignment.ts";
+import { attachmentStoreFor } from "../../conversations/attachments.ts";
 import { conversationCounts } from "../../conversations/conversation-counts.ts";
 import {
   ConversationFilter,
@@ -19,15 +20,19 @@ import {
 import { receiveInbound } from "../../conversations/inbound.ts";
 import { createInbox, getInbox, type Inbox, InboxInput, listInboxes } from "../../conversations/inboxes.ts";
 import { MergeInput, mergeConversations } from "../../conversations/merge.ts";
+import { markConversationRead } from "../../conversations/reads.ts";
 import { ReplyInput, replyToConversation } from "../../conversations/replies.ts";
+import { retryMessage } from "../../conversations/retry.ts";
 import { AppError } from "../../errors.ts";
 import { getCustomer } from "../../profiles/customers.ts";
 import { type Principal, requireAuth } from "../auth.ts";
+import { inboxListRoutes } from "./inbox-lists.ts";
 import { mentionRoutes } from "./mentions.ts";
 
 const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const tags = ["conversations"];
 const Id = z.object({ id: z.string() });
+const MessageParams = z.object({ id: z.string(), messageId: z.string() });
 
 /** The signed-in agent a view like "mine" is about; a secret key is nobody. */
 function viewerOf(p: Principal): { userId: string } | undefined {
@@ -50,6 +55,7 @@ function presentInbox(inbox: Inbox, canSeeSecrets: boolean) {
 export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = () => app.ctx.database.db;
   await app.register(mentionRoutes);
+  await app.register(inboxListRoutes);
 
   app.get(
     "/api/v1/inboxes",
@@ -161,11 +167,22 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
         tags,
         security,
         summary: "Open and pending conversations per view, inbox, team and label, and per status",
+        description:
+          "With `unread=true` the answer also has `unread: { mine, unassigned, all }`: the open and pending " +
+          "conversations of each view the signed-in agent has unread (`mine` is null for a secret key).",
+        querystring: z.object({
+          unread: z
+            .enum(["true", "false"])
+            .optional()
+            .describe("Also count each view's unread conversations."),
+        }),
       },
     },
     async (request) => {
       const p = await requireAuth(request);
-      return conversationCounts(db(), p.workspaceId, viewerOf(p));
+      return conversationCounts(db(), p.workspaceId, viewerOf(p), {
+        unread: request.query.unread === "true",
+      });
     },
   );
 
@@ -195,8 +212,34 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get("/api/v1/conversations/:id", { schema: { tags, security, params: Id } }, async (request) => {
     const p = await requireAuth(request);
-    return getConversation(db(), p.workspaceId, request.params.id);
+    return getConversation(db(), p.workspaceId, request.params.id, viewerOf(p));
   });
+
+  app.post(
+    "/api/v1/conversations/:id/read",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Mark the conversation read by the signed-in agent",
+        description:
+          "It stays read for this agent until the customer writes again. A secret key is nobody: " +
+          "`conversations.not_an_agent` (400).",
+        params: Id,
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request);
+      if (p.kind !== "user") {
+        throw new AppError(
+          "conversations.not_an_agent",
+          "Read markers are each agent's own, and a secret key is no agent: sign in to mark conversations read.",
+        );
+      }
+      await markConversationRead(db(), p.workspaceId, p.userId, request.params.id);
+      reply.status(204).send();
+    },
+  );
 
   app.patch(
     "/api/v1/conversations/:id",
@@ -280,10 +323,34 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
         request.params.id,
         p.kind === "user" ? p.userId : null,
         request.body,
-        { publicUrl: app.ctx.config.publicUrl },
+        { publicUrl: app.ctx.config.publicUrl, store: attachmentStoreFor(app.ctx.config.dataDir) },
       );
       reply.status(201);
       return result;
+    },
+  );
+
+  app.post(
+    "/api/v1/conversations/:id/messages/:messageId/retry",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Send a reply whose delivery failed once more",
+        description:
+          "The same delivery goes back through the engine: the Gate again, then the provider with the same " +
+          "idempotency key. Only a failed reply can be retried (`conversations.not_retryable`, 409).",
+        params: MessageParams,
+        response: {
+          200: z.object({ messageId: z.uuid(), deliveryId: z.uuid(), deliveryState: z.string() }),
+        },
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return retryMessage(db(), p.workspaceId, request.params.id, request.params.messageId, {
+        userId: p.kind === "user" ? p.userId : null,
+      });
     },
   );
 

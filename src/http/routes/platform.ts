@@ -13,6 +13,7 @@ import {
   UserView,
   WorkspaceView,
 } from "../../platform/contracts.ts";
+import { LOCALES, ProfilePatch, updateOwnProfile } from "../../platform/me.ts";
 import { Role } from "../../platform/roles.ts";
 import { revokeSession, SESSION_COOKIE, SESSION_TTL_MS } from "../../platform/sessions.ts";
 import { changePassword, signInWithPassword } from "../../platform/sign-in.ts";
@@ -34,6 +35,13 @@ const MANAGERS: Role[] = ["owner", "admin"];
 const security: Array<Record<string, string[]>> = [{ secretKey: [] }, { sessionCookie: [] }];
 const IdParams = z.object({ id: z.uuid("must be a UUID") });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+// the signed-in user also sees their own settings (the language of their screens)
+const MeView = z.object({
+  user: UserView.extend({ locale: z.enum(LOCALES).nullable() }),
+  workspace: WorkspaceView,
+  /** Where providers reach this server: the base of every webhook URL an admin pastes elsewhere. */
+  publicUrl: z.string(),
+});
 
 /** Users, sign-in and sessions, API keys, the audit log and the workspace; plus the sign-in pages. */
 export const platformRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -97,9 +105,11 @@ export const platformRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["auth"],
         summary: "The signed-in user and workspace",
-        description: "Needs a session cookie (API keys have no user). Also renews the cookie's expiry.",
+        description:
+          "Needs a session cookie (API keys have no user). Also renews the cookie's expiry. " +
+          "`user.locale` is the language of the user's screens (null: follow the browser).",
         security,
-        response: { 200: SignedInView, ...errors },
+        response: { 200: MeView, ...errors },
       },
     },
     async (request, reply) => {
@@ -111,7 +121,38 @@ export const platformRoutes: FastifyPluginAsyncZod = async (app) => {
       const token = request.cookies[SESSION_COOKIE];
       // sessions slide in the database; the cookie slides here, on the call the web app makes at load
       if (token) setSessionCookie(reply, { token, expiresAt: new Date(Date.now() + SESSION_TTL_MS) });
-      return { user, workspace: await workspaceOf(p) };
+      return {
+        user: { ...user, locale: user.locale ?? null },
+        workspace: await workspaceOf(p),
+        publicUrl: config.publicUrl,
+      };
+    },
+  );
+
+  app.patch(
+    "/api/v1/auth/me",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Change your own language or name",
+        description:
+          `\`locale\` is one of ${LOCALES.join(", ")} or null (follow the browser); anything else is ` +
+          "`users.invalid_locale` (400). `name` is 1 to 200 characters (`users.invalid_name`). Needs a session cookie.",
+        security,
+        body: ProfilePatch,
+        response: { 200: MeView, ...errors },
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      if (p.kind !== "user")
+        throw new AppError("auth.forbidden", "An API key has no user; sign in to change your own settings.");
+      const user = await updateOwnProfile(db, { ...p, ip: request.ip }, request.body);
+      return {
+        user: { ...user, locale: user.locale ?? null },
+        workspace: await workspaceOf(p),
+        publicUrl: config.publicUrl,
+      };
     },
   );
 
