@@ -2,8 +2,9 @@ import { type Figure, parseArgs, postgresReachable, printSummary } from "./harne
 import { benchInbox } from "./inbox.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchSend } from "./send.ts";
+import { benchWeb } from "./web.ts";
 
-const benches = { ingest: benchIngest, send: benchSend, inbox: benchInbox } as const;
+const benches = { ingest: benchIngest, send: benchSend, inbox: benchInbox, web: benchWeb } as const;
 
 const { name, args } = parseArgs(process.argv.slice(2));
 const chosen = name ? [name] : Object.keys(benches);

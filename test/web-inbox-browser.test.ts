@@ -128,7 +128,7 @@ async function mainFlow(page: Page, errors: string[], phone: boolean, at: { step
   await page.locator(".message-inbound").filter({ hasText: question }).waitFor();
   if (phone) {
     // one screen at a time: the list is hidden, a way back is shown
-    expect(await page.locator("nav").isVisible()).toBe(false);
+    expect(await page.getByRole("navigation", { name: "Conversations" }).isVisible()).toBe(false);
     expect(await page.getByRole("button", { name: /Back to the list/ }).isVisible()).toBe(true);
   }
   await expectAccessible(page);
@@ -169,7 +169,7 @@ async function mainFlow(page: Page, errors: string[], phone: boolean, at: { step
   if (!phone) {
     at.step = "reconnect";
     // the live feed drops (a deploy, a proxy's timeout); what arrives meanwhile is not lost
-    await page.getByText("All open", { exact: true }).click();
+    await page.getByText("All", { exact: true }).click();
     await page.getByText("No conversations here.").waitFor();
     for (const client of app.websocketServer.clients) client.terminate();
     await page.getByRole("status").filter({ hasText: "Reconnecting" }).waitFor();

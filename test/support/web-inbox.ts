@@ -18,13 +18,11 @@ export const TWILIO_ACCOUNT = {
 };
 
 /**
- * A workspace with an agent who signs in by password and an SMS inbox on the fake Twilio;
+ * An SMS inbox on the fake Twilio in workspace `ws` (the workspace's SMS provider too);
  * `textIn` posts a customer's SMS to the inbox's webhook, signed as Twilio signs it.
  */
-export async function smsWorkspace(app: App, fake: FakeTwilio) {
-  const t = await createTestWorkspace(app.ctx.database);
+export async function smsInbox(app: App, fake: FakeTwilio, ws: string) {
   const { db } = await testDatabase();
-  const ws = t.workspace.id;
   await getMessagingSettings(db, ws);
   await setProvider(db, ws, "sms", "twilio", { ...TWILIO_ACCOUNT, from: "+14155550199", baseUrl: fake.url });
   const inbox = await createInbox(db, ws, {
@@ -32,15 +30,6 @@ export async function smsWorkspace(app: App, fake: FakeTwilio) {
     name: "Support SMS",
     address: "+14155550100",
     config: TWILIO_ACCOUNT,
-  });
-  const email = `agent-${uuidv7().slice(-12)}@example.com`;
-  const user = await createUser(db, {
-    workspaceId: ws,
-    email,
-    name: "Alex Agent",
-    role: "agent",
-    status: "active",
-    passwordHash: await hashPassword(PASSWORD),
   });
   const fixture: Record<string, string> = JSON.parse(readFileSync("test/fixtures/twilio/sms.json", "utf8"));
   const path = `/webhooks/twilio/${ws}/inbox/${inbox.id}`;
@@ -59,5 +48,23 @@ export async function smsWorkspace(app: App, fake: FakeTwilio) {
     });
     if (res.statusCode !== 200) throw new Error(`the SMS webhook answered ${res.statusCode}: ${res.body}`);
   };
+  return { inbox, textIn };
+}
+
+/** A workspace with an agent who signs in by password and an SMS inbox on the fake Twilio (see smsInbox). */
+export async function smsWorkspace(app: App, fake: FakeTwilio) {
+  const t = await createTestWorkspace(app.ctx.database);
+  const { db } = await testDatabase();
+  const ws = t.workspace.id;
+  const { inbox, textIn } = await smsInbox(app, fake, ws);
+  const email = `agent-${uuidv7().slice(-12)}@example.com`;
+  const user = await createUser(db, {
+    workspaceId: ws,
+    email,
+    name: "Alex Agent",
+    role: "agent",
+    status: "active",
+    passwordHash: await hashPassword(PASSWORD),
+  });
   return { db, ws, inbox, user, secretKey: t.secretKey, email, password: PASSWORD, textIn };
 }

@@ -12,6 +12,8 @@ export const Me = z.object({
     locale: z.optional(z.nullable(z.string())),
   }),
   workspace: z.object({ id: z.string(), name: z.string(), slug: z.optional(z.string()) }),
+  /** The server's public address: webhook URLs for providers start with it. */
+  publicUrl: z.optional(z.string()),
 });
 export type Me = z.infer<typeof Me>;
 

@@ -1,73 +1,133 @@
-import { Alert, Loader, SegmentedControl, Text, UnstyledButton } from "@mantine/core";
-import type { Conversation } from "../api.ts";
-import { formatTime, t } from "../i18n.ts";
-import { useConversations, type View } from "../queries.ts";
+import { Alert, Button, Loader, Text } from "@mantine/core";
+import { useCallback, useEffect, useId } from "react";
+import { t } from "../i18n.ts";
+import {
+  activeFilters,
+  DEFAULT_FILTERS,
+  isRefusal,
+  type ListFilters,
+  useAgentNames,
+  useConversationList,
+  useMarkRead,
+  type View,
+} from "../list-queries.ts";
+import { s } from "../strings/list.ts";
+import { ConversationRows } from "./list/ConversationRows.tsx";
+import { FilterBar } from "./list/FilterBar.tsx";
+import { ViewTabs } from "./list/ViewTabs.tsx";
+import "./list/list.css";
 
 type Props = {
   view: View;
   onView: (view: View) => void;
-  meId: string;
+  filters: ListFilters;
+  onFilters: (filters: ListFilters) => void;
   openId: string | undefined;
   onOpen: (id: string) => void;
 };
 
-const VIEWS: View[] = ["mine", "unassigned", "all"];
+/**
+ * The first screen: the views (mine, unassigned, all) with their counts, the filters and sort,
+ * and the conversations themselves, read page by page as the agent scrolls. Opening one marks
+ * it read; one the customer writes in again while open is marked read again.
+ */
+export function ConversationList({ view, onView, filters, onFilters, openId, onOpen }: Props) {
+  const list = useConversationList(view, filters);
+  // the rows come first; the counts and the assignees' names follow them
+  const rowsFirst = !list.isPending;
+  const agents = useAgentNames(rowsFirst);
+  const markRead = useMarkRead();
+  const hint = useId();
+  const openRow = openId ? list.rows.find((r) => r.id === openId) : undefined;
+  const openUnread = openRow?.unread === true;
+  const { mutate } = markRead;
+  useEffect(() => {
+    if (openId) mutate(openId);
+  }, [openId, mutate]);
+  useEffect(() => {
+    if (openId && openUnread) mutate(openId);
+  }, [openId, openUnread, mutate]);
 
-/** Who the conversation is with, as well as the list knows: the address they wrote from. */
-function who(c: Conversation): string {
-  return c.contactAddress ?? c.subject ?? t.unknownCustomer;
-}
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const filtered = activeFilters(filters) > 0;
+  const reset = () => onFilters({ ...DEFAULT_FILTERS });
 
-/** The views (mine, unassigned, all) and their open conversations, newest activity first. */
-export function ConversationList({ view, onView, meId, openId, onOpen }: Props) {
-  const list = useConversations(view, meId);
+  let body: React.ReactNode;
+  if (list.isPending) {
+    body = (
+      <div className="lstate" role="status">
+        <Loader size="sm" aria-hidden />
+        <Text size="sm">{s.loading}</Text>
+      </div>
+    );
+  } else if (list.isError && isRefusal(list.error)) {
+    body = (
+      <Alert color="red" className="lstate" role="alert" title={s.refused}>
+        <Text size="sm">{list.error.message}</Text>
+        <Button size="xs" mt="xs" variant="default" onClick={reset}>
+          {s.clearFilters}
+        </Button>
+      </Alert>
+    );
+  } else if (list.isError) {
+    body = (
+      <Alert color="red" className="lstate" role="alert">
+        {s.loadFailed}
+      </Alert>
+    );
+  } else if (list.rows.length === 0) {
+    body = (
+      <div className="lstate">
+        <Text>{filtered ? s.emptyFiltered : t.noConversations}</Text>
+        {filtered ? (
+          <Button size="xs" mt="xs" variant="default" onClick={reset}>
+            {s.clearFilters}
+          </Button>
+        ) : null}
+      </div>
+    );
+  } else {
+    body = (
+      <>
+        {list.isRefetchError ? (
+          <Text size="xs" className="lnotice" role="status">
+            {s.refreshFailed}
+          </Text>
+        ) : null}
+        <ConversationRows
+          // a new view or filter starts at the top, with its own scroll
+          key={JSON.stringify([view, filters])}
+          rows={list.rows}
+          openId={openId}
+          label={filters.sort === "last_message" ? s.listLabel : s.listLabelSorted(s.sorts[filters.sort])}
+          describedBy={hint}
+          agents={agents}
+          hasMore={hasNextPage}
+          loadingMore={isFetchingNextPage}
+          loadMore={loadMore}
+          onOpen={onOpen}
+        />
+        <div className="lmore" role="status">
+          {isFetchingNextPage ? s.loadingMore : ""}
+        </div>
+      </>
+    );
+  }
+
   return (
     <div className="list">
       <h2 className="visually-hidden" id="list-title">
-        {t.conversations}
+        {s.heading}
       </h2>
-      <SegmentedControl
-        fullWidth
-        aria-label={t.viewsLabel}
-        value={view}
-        onChange={(v) => {
-          const next = VIEWS.find((x) => x === v);
-          if (next) onView(next);
-        }}
-        data={VIEWS.map((v) => ({ value: v, label: t.views[v] }))}
-      />
-      {list.isPending ? (
-        <Loader size="sm" aria-label={t.loading} className="list-state" />
-      ) : list.isError ? (
-        <Alert color="red" className="list-state">
-          {t.loadFailed}
-        </Alert>
-      ) : list.data.length === 0 ? (
-        <Text className="list-state">{t.noConversations}</Text>
-      ) : (
-        <ul className="conversation-list" aria-labelledby="list-title">
-          {list.data.map((c) => (
-            <li key={c.id}>
-              <UnstyledButton
-                className="conversation-row"
-                aria-current={c.id === openId ? "true" : undefined}
-                data-conversation-id={c.id}
-                onClick={() => onOpen(c.id)}
-              >
-                <span className="row-top">
-                  <span className="row-who">{who(c)}</span>
-                  <time dateTime={c.lastMessageAt} className="row-time">
-                    {formatTime(c.lastMessageAt)}
-                  </time>
-                </span>
-                <span className="row-meta">
-                  {t.channel(c.channel)} · {t.status(c.status)} · #{c.number}
-                </span>
-              </UnstyledButton>
-            </li>
-          ))}
-        </ul>
-      )}
+      <p className="visually-hidden" id={hint}>
+        {s.keyboardHint}
+      </p>
+      <ViewTabs view={view} onView={onView} countsEnabled={rowsFirst} />
+      <FilterBar filters={filters} onFilters={onFilters} />
+      {body}
     </div>
   );
 }

@@ -1,14 +1,27 @@
-import { Alert, Button, Group, Loader, Text, Title } from "@mantine/core";
-import { useEffect, useRef } from "react";
+import { Alert, Loader, Text } from "@mantine/core";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
+import { useChangeConversation } from "../conversation-queries.ts";
 import { t } from "../i18n.ts";
-import { useConversation, useMessages, useResolve } from "../queries.ts";
-import { Composer } from "./Composer.tsx";
+import { useConversation, useMe, useMessages } from "../queries.ts";
+import { isTypingTarget, useShortcuts } from "../shortcuts.ts";
+import { ConversationHeader } from "./actions/ConversationHeader.tsx";
+import type { Panel } from "./actions/panels.ts";
+import { SnoozeDialog } from "./actions/SnoozeDialog.tsx";
+import { Composer, type ComposerControl } from "./Composer.tsx";
 import { MessageItem } from "./MessageItem.tsx";
+import { TypingIndicator } from "./message/TypingIndicator.tsx";
 
-/** One conversation as its channel shows it: the messages, a reply box, and Resolve. */
+// dialogs load when first opened: the conversation shows without them
+const MergeDialog = lazy(() => import("./actions/MergeDialog.tsx").then((m) => ({ default: m.MergeDialog })));
+const ShortcutsDialog = lazy(() =>
+  import("./ShortcutsDialog.tsx").then((m) => ({ default: m.ShortcutsDialog })),
+);
+
+/** One conversation as its channel shows it: its header and actions, the messages, the reply box. */
 export function ConversationView({
   id,
   onBack,
+  onCustomer,
 }: {
   id: string;
   onBack: () => void;
@@ -17,12 +30,43 @@ export function ConversationView({
 }) {
   const conversation = useConversation(id);
   const messages = useMessages(id);
-  const resolve = useResolve(id);
+  const me = useMe();
+  const change = useChangeConversation(id);
+  const [panel, setPanel] = useState<Panel>(null);
+  // a dialog stays mounted once opened, so it can close with its animation
+  const [seen, setSeen] = useState<Set<Panel>>(new Set());
   const heading = useRef<HTMLHeadingElement>(null);
   const end = useRef<HTMLDivElement>(null);
+  const composer = useRef<ComposerControl | null>(null);
   const count = messages.data?.length ?? 0;
+  const meId = me.data?.user.id;
 
-  const loaded = conversation.data !== undefined;
+  // a menu closing after one of its items opened a dialog must not close the dialog
+  const openPanel = (p: Panel, closing?: Panel) => {
+    if (p === null && closing) return setPanel((cur) => (cur === closing ? null : cur));
+    setPanel(p);
+    if (p) setSeen((s) => (s.has(p) ? s : new Set(s).add(p)));
+  };
+  const c = conversation.data;
+  const live = c !== undefined && !c.mergedIntoId;
+  useShortcuts({
+    help: () => openPanel("help"),
+    reply: () => composer.current?.focus("reply"),
+    note: () => composer.current?.focus("note"),
+    resolve: () => live && c.status !== "resolved" && change.mutate({ status: "resolved" }),
+    snooze: () => live && openPanel("snooze"),
+    assignMe: () => live && meId && c.assigneeId !== meId && change.mutate({ assigneeId: meId }),
+    labels: () => live && openPanel("labels"),
+    priority: () => live && openPanel("priority"),
+    merge: () => live && openPanel("merge"),
+    escape: (e) => {
+      if (panel) return setPanel(null);
+      if (isTypingTarget(e.target) && e.target instanceof HTMLElement) return e.target.blur();
+      onBack();
+    },
+  });
+
+  const loaded = c !== undefined;
   // opening a conversation moves the keyboard there once, as a new page would; a refresh from
   // the live feed must not pull focus out of the reply box (the view is keyed by conversation)
   useEffect(() => {
@@ -40,39 +84,30 @@ export function ConversationView({
       </Alert>
     );
   }
-  const c = conversation.data;
-  const resolved = c.status === "resolved";
+  const data = conversation.data;
+  const lastInbound = [...(messages.data ?? [])]
+    .reverse()
+    .find((m) => m.direction === "inbound" && m.kind === "message");
+  const replyTo = lastInbound?.metadata?.replyTo;
+  const publicThread =
+    typeof replyTo === "object" &&
+    replyTo !== null &&
+    "kind" in replyTo &&
+    (replyTo.kind === "comment" || replyTo.kind === "post");
   return (
     <div className="conversation">
-      <div className="conversation-head">
-        <Button variant="subtle" color="dark" size="compact-sm" className="back" onClick={onBack}>
-          ← {t.back}
-        </Button>
-        <Group justify="space-between" wrap="nowrap" gap="sm">
-          <div className="head-title">
-            <Title order={2} size="h4" ref={heading} tabIndex={-1}>
-              {c.contactAddress ?? c.subject ?? t.conversationTitle(c.number)}
-            </Title>
-            <Text size="sm" className="muted">
-              {t.channel(c.channel)} · {t.status(c.status)} · #{c.number}
-            </Text>
-          </div>
-          {resolved ? (
-            <Text fw={700} role="status" className="resolved">
-              {t.resolved}
-            </Text>
-          ) : (
-            <Button onClick={() => resolve.mutate()} loading={resolve.isPending} color="teal.9">
-              {t.resolve}
-            </Button>
-          )}
-        </Group>
-        {resolve.isError ? (
-          <Alert color="red" role="alert">
-            {resolve.error.message}
-          </Alert>
-        ) : null}
-      </div>
+      <ConversationHeader
+        c={data}
+        meId={meId}
+        change={(patch) => change.mutate(patch)}
+        pending={change.isPending}
+        error={change.isError ? change.error.message : null}
+        panel={panel}
+        onPanel={openPanel}
+        onBack={onBack}
+        onCustomer={onCustomer}
+        heading={heading}
+      />
       <section className="messages" aria-label={t.messages}>
         {messages.isPending ? (
           <Loader size="sm" aria-label={t.loading} />
@@ -83,13 +118,29 @@ export function ConversationView({
         ) : (
           <ol className="message-list">
             {messages.data.map((m) => (
-              <MessageItem key={m.id} message={m} />
+              <MessageItem key={m.id} message={m} conversation={data} />
             ))}
           </ol>
         )}
         <div ref={end} />
       </section>
-      <Composer conversationId={id} />
+      <TypingIndicator conversationId={id} />
+      {data.mergedIntoId ? null : (
+        <Composer conversation={data} publicThread={publicThread} control={composer} />
+      )}
+      <SnoozeDialog
+        opened={panel === "snoozeCustom"}
+        onClose={() => setPanel(null)}
+        onSnooze={(until) => change.mutate({ status: "snoozed", snoozedUntil: until.toISOString() })}
+      />
+      <Suspense fallback={null}>
+        {seen.has("merge") ? (
+          <MergeDialog c={data} opened={panel === "merge"} onClose={() => setPanel(null)} />
+        ) : null}
+        {seen.has("help") ? (
+          <ShortcutsDialog opened={panel === "help"} onClose={() => setPanel(null)} />
+        ) : null}
+      </Suspense>
     </div>
   );
 }

@@ -22,8 +22,11 @@ export function TopBar({ me, live, route, onLanguage }: Props) {
   const links: Array<{ to: Route; label: string; current: boolean }> = [
     { to: { page: "inbox", conversationId: undefined }, label: t.inbox, current: route.page === "inbox" },
     { to: { page: "search", q: "" }, label: t.search, current: route.page === "search" },
-    { to: { page: "simulator" }, label: t.simulator, current: route.page === "simulator" },
   ];
+  // the simulator plays customers into real inboxes: admins anywhere, everyone on the demo workspace
+  if (isAdmin(me) || me.workspace.slug === "demo") {
+    links.push({ to: { page: "simulator" }, label: t.simulator, current: route.page === "simulator" });
+  }
   if (isAdmin(me)) {
     links.push({
       to: { page: "admin", section: undefined },

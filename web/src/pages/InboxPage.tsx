@@ -3,7 +3,7 @@ import { lazy, Suspense, useState } from "react";
 import type { Me } from "../api.ts";
 import { ConversationList } from "../components/ConversationList.tsx";
 import { t } from "../i18n.ts";
-import type { View } from "../queries.ts";
+import { useListPrefs } from "../list-queries.ts";
 import { navigate } from "../route.ts";
 
 // the reading pane and the customer beside it load after the list: the first screen stays small
@@ -19,14 +19,22 @@ const CustomerPanel = lazy(() =>
  * On a phone one of them shows at a time (data-screen says which).
  */
 export function InboxPage({ me, openId }: { me: Me; openId: string | undefined }) {
-  const [view, setView] = useState<View>("all");
+  // the agent's view and filters come back on the next visit (per agent, in this browser)
+  const [prefs, setPrefs] = useListPrefs(me.user.id);
   // on narrower screens the customer opens over the conversation, on demand
   const [customerOpen, setCustomerOpen] = useState(false);
   const open = (id: string | undefined) => navigate({ page: "inbox", conversationId: id });
   return (
     <div className="layout" data-screen={openId ? "conversation" : "list"}>
       <nav className="pane list-pane" aria-label={t.conversations}>
-        <ConversationList view={view} onView={setView} meId={me.user.id} openId={openId} onOpen={open} />
+        <ConversationList
+          view={prefs.view}
+          onView={(view) => setPrefs({ ...prefs, view })}
+          filters={prefs.filters}
+          onFilters={(filters) => setPrefs({ ...prefs, filters })}
+          openId={openId}
+          onOpen={open}
+        />
       </nav>
       <main id="main" className="pane conversation-pane" tabIndex={-1}>
         {openId ? (
