@@ -138,6 +138,15 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     const read = () => s.read(s.first);
     await page.goto(`${base}/inbox/c/${s.first}`);
     const head = page.locator(".conversation-head");
+    // a shortcut pressed on the page, once any menu has finished closing (keys pressed while a
+    // menu or popover is still open belong to it, not to the page)
+    const shortcut = async (key: string) => {
+      await expect
+        .poll(() => page.locator("[data-menu-dropdown], .mantine-Popover-dropdown").count())
+        .toBe(0);
+      await head.getByRole("heading").focus();
+      await page.keyboard.press(key);
+    };
     await head.getByRole("heading", { name: s.phone }).waitFor();
     await expect.poll(() => head.textContent()).toContain("SMS");
     await expect.poll(() => head.textContent()).toMatch(/#\d+/);
@@ -157,8 +166,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await until(read, (c) => c.assigneeId === null);
 
     // the `a` shortcut assigns to me (the keyboard is on the page, not in a field)
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("a");
+    await shortcut("a");
     await until(read, (c) => c.assigneeId === s.user.id);
 
     // team
@@ -168,8 +176,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await head.getByRole("button", { name: "Team: Billing" }).waitFor();
 
     // labels: `l` opens the picker; a new label is created by typing it
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("l");
+    await shortcut("l");
     const labels = page.getByRole("combobox", { name: "Labels of this conversation" });
     await labels.waitFor();
     await expectAccessible(page, "labels picker");
@@ -183,8 +190,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await head.locator(".head-labels").getByText("refund").waitFor();
 
     // priority: `p` opens the menu
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("p");
+    await shortcut("p");
     await page.getByRole("menuitem", { name: "High" }).click();
     await until(read, (c) => c.priority === "high");
 
@@ -192,8 +198,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await head.getByRole("button", { name: "Status" }).click();
     await page.getByRole("menuitem", { name: "Mark as pending" }).click();
     await until(read, (c) => c.status === "pending");
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("s");
+    await shortcut("s");
     await page.getByRole("menuitem", { name: "Tomorrow at 9:00" }).click();
     const snoozed = await until(read, (c) => c.status === "snoozed");
     const until9 = new Date(String(snoozed.snoozedUntil));
@@ -224,8 +229,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     );
 
     // resolve with `e`, then reopen
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("e");
+    await shortcut("e");
     await page.getByRole("status").filter({ hasText: "Resolved" }).waitFor();
     await until(read, (c) => c.status === "resolved");
     await head.getByRole("button", { name: "Reopen" }).click();
@@ -247,8 +251,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     expect((await read()).assigneeId).toBe(s.user.id);
 
     // the shortcuts, listed on `?`
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("Shift+?");
+    await shortcut("Shift+?");
     const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
     await dialog.waitFor();
     for (const name of [
@@ -264,8 +267,7 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await dialog.waitFor({ state: "hidden" });
 
     // merge with `m`: the customer's other conversation, after confirming
-    await head.getByRole("heading").focus();
-    await page.keyboard.press("m");
+    await shortcut("m");
     const merge = page.getByRole("dialog", { name: "Merge into another conversation" });
     await merge.getByRole("radio").first().waitFor();
     expect(await merge.getByRole("radio").count()).toBe(1);
