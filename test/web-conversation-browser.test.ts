@@ -138,11 +138,11 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     const read = () => s.read(s.first);
     await page.goto(`${base}/inbox/c/${s.first}`);
     const head = page.locator(".conversation-head");
-    // a shortcut pressed on the page, once any menu has finished closing (keys pressed while a
-    // menu or popover is still open belong to it, not to the page)
+    // a shortcut pressed on the page, once any menu or dialog has finished closing (keys pressed
+    // while a menu, popover or dialog is still open belong to it, not to the page)
     const shortcut = async (key: string) => {
       await expect
-        .poll(() => page.locator("[data-menu-dropdown], .mantine-Popover-dropdown").count())
+        .poll(() => page.locator("[role=dialog], [data-menu-dropdown], .mantine-Popover-dropdown").count())
         .toBe(0);
       await head.getByRole("heading").focus();
       await page.keyboard.press(key);

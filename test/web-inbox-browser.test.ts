@@ -160,7 +160,8 @@ async function mainFlow(page: Page, errors: string[], phone: boolean, at: { step
   // resolved: the conversation leaves the open list
   await page.getByRole("button", { name: "Resolve" }).click();
   await page.getByRole("status").filter({ hasText: "Resolved" }).waitFor();
-  expect((await getConversation(s.db, s.ws, conversationId)).status).toBe("resolved");
+  // the header shows it at once (optimistically); the server has it when the request returns
+  await expect.poll(async () => (await getConversation(s.db, s.ws, conversationId)).status).toBe("resolved");
   if (phone) await page.getByRole("button", { name: /Back to the list/ }).click();
   await page.getByText("No conversations here.").waitFor();
   expect((await listConversations(s.db, s.ws, { status: "open" })).data).toHaveLength(0);
