@@ -154,6 +154,7 @@ describe.skipIf(!haveBrowser)("every channel in the agent's browser", () => {
     const raw = [
       "From: Ada Lovelace <ada@example.com>",
       "To: support@melodia.example",
+      "Cc: Bob Stone <bob@example.com>",
       "Subject: Double charge on my invoice",
       "Message-ID: <m1-ada@mail.example.com>",
       "Date: Tue, 24 Nov 2026 09:00:00 +0000",
@@ -179,8 +180,24 @@ describe.skipIf(!haveBrowser)("every channel in the agent's browser", () => {
     expect(posted.statusCode, posted.body).toBe(200);
     const conversationId = await openWhenListed(page, "Ada Lovelace", since);
     await page.locator(".message-inbound").filter({ hasText: "charged twice" }).first().waitFor();
+    // the composer fits email: the threaded subject, and the customer's other recipient kept in copy
+    expect(await page.getByLabel("Subject").inputValue()).toBe("Re: Double charge on my invoice");
+    const cc = page.getByRole("combobox", { name: "Cc" });
+    await page.locator(".email-fields").getByText("bob@example.com").waitFor();
+    // an address that is none is refused on the spot; a good one joins the copies
+    await cc.fill("not-an-address");
+    await cc.press("Enter");
+    await page.getByText('"not-an-address" is not an email address.').waitFor();
+    await cc.fill("finance@example.com");
+    await cc.press("Enter");
+    await page.locator(".email-fields").getByText("finance@example.com").waitFor();
+    expect(await page.getByText('"not-an-address" is not an email address.').count()).toBe(0);
     const text = "Hi Ada, it is fixed now. Alex from Melodia";
     await insertCanned(page, "fixed", text);
+    // the draft keeps the copies as the agent left them
+    await page.reload();
+    await page.locator(".email-fields").getByText("finance@example.com").waitFor();
+    expect(await page.getByLabel("Your reply").inputValue()).toBe(text);
     expect(await sendAndDeliver(page, a, conversationId, text)).toBe("sent");
     const [mail] = await smtp.waitFor(1);
     const header = (name: string) =>
@@ -188,6 +205,7 @@ describe.skipIf(!haveBrowser)("every channel in the agent's browser", () => {
     expect(header("Subject")).toBe("Re: Double charge on my invoice");
     expect(header("In-Reply-To")).toBe("<m1-ada@mail.example.com>");
     expect(header("To")).toContain("ada@example.com");
+    expect(header("Cc")).toBe("bob@example.com, finance@example.com");
     expect(mail?.text).toContain(text);
     await resolve(page, a, conversationId);
     await expectAccessible(page);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { queueApiChannelReply } from "../channels/api/reply.ts";
 import { conversationReplyTo } from "../channels/email/reply-to.ts";
 import { loadConfig } from "../config.ts";
+import { addressHash, suppressionsFor } from "../consent/suppressions.ts";
 import { ensureDefaultTopics } from "../consent/topics.ts";
 import { type Db, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
@@ -37,6 +38,19 @@ export const ReplyInput = z.object({
     .array(z.object({ key: z.string().min(1).max(200) }))
     .max(10, "a reply carries at most 10 files")
     .optional(),
+  /** Email only: the subject (by default `Re: ` and the conversation's subject). */
+  subject: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(250, "must be at most 250 characters")
+    .regex(/^[^\r\n]*$/, "must be one line")
+    .optional(),
+  /** Email only: people copied on the reply (the customer is its recipient already). */
+  cc: z
+    .array(z.email("must be an email address").max(320))
+    .max(20, "a reply copies at most 20 people")
+    .optional(),
 });
 export type ReplyInput = z.input<typeof ReplyInput>;
 
@@ -66,6 +80,7 @@ export async function replyToConversation(
   }
   const r = parsed.data;
   const conversation = await getConversation(db, workspaceId, conversationId);
+  const cc = await copiedOn(db, workspaceId, conversation, r);
   if (conversation.mergedIntoId) {
     throw new AppError(
       "conversations.already_merged_conflict",
@@ -86,6 +101,8 @@ export async function replyToConversation(
   let delivery: SendOutcome | undefined;
   // what a social reply went out as (public under a comment, a DM…): agents see it on the message
   let sentAs: string | undefined;
+  // an email reply's subject and copies, kept on the message for agents to see
+  let emailSent: { subject: string; cc?: string[] } | undefined;
   // the API channel's replies leave as the message.created webhook, to the source's own system
   if (!r.private && inbox.kind !== "api") {
     if (!conversation.channel) {
@@ -95,9 +112,11 @@ export async function replyToConversation(
       );
     }
     await ensureDefaultTopics(db, workspaceId);
-    const subject = conversation.subject
-      ? `Re: ${conversation.subject.replace(/^(re:\s*)+/i, "")}`
-      : undefined;
+    const subject =
+      r.subject ??
+      (conversation.subject
+        ? `Re: ${conversation.subject.replace(/^(re:\s*)+/i, "")}`
+        : `Your conversation #${conversation.number}`);
     const email =
       conversation.channel === "email" ? await lastCustomerEmail(db, workspaceId, conversationId) : undefined;
     // the conversation's signed reply+ address: the customer's answer finds its way back even unthreaded
@@ -116,6 +135,7 @@ export async function replyToConversation(
         : undefined;
     const carried = await carryFiles(db, workspaceId, conversation.channel, files, r.text, opts.publicUrl);
     if (SOCIAL.has(inbox.kind)) sentAs = via?.target?.kind;
+    if (conversation.channel === "email") emailSent = { subject, ...(cc.length > 0 ? { cc } : {}) };
     delivery = await sendMessage(
       db,
       workspaceId,
@@ -135,12 +155,12 @@ export async function replyToConversation(
                   : "{{ data.replyHtml | raw }}",
               }
             : {}),
-          ...(conversation.channel === "email"
-            ? { subject: subject ?? `Your conversation #${conversation.number}` }
-            : {}),
+          // the subject travels as data too: a customer's subject is never read as Liquid
+          ...(conversation.channel === "email" ? { subject: "{{ data.subject }}" } : {}),
         },
         data: {
           reply: carried.text,
+          ...(conversation.channel === "email" ? { subject } : {}),
           ...(r.html ? { replyHtml: r.html } : {}),
           ...(email ? quoteData(email) : {}),
         },
@@ -148,6 +168,7 @@ export async function replyToConversation(
         ...(carried.mediaUrls ? { mediaUrls: carried.mediaUrls } : {}),
         ...(email?.messageId ? { thread: { inReplyTo: email.messageId, references: email.references } } : {}),
         ...(replyTo ? { replyTo } : {}),
+        ...(cc.length > 0 ? { cc } : {}),
         ...(via ? { via } : {}),
         idempotencyKey: `reply:${messageId}`,
         source: "agent",
@@ -162,7 +183,7 @@ export async function replyToConversation(
       VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${conversation.inboxId}, 'outbound',
         ${r.private ? "note" : "message"}, ${authorId}, ${r.text}, ${r.html ?? null}, ${JSON.stringify(files)}::jsonb,
         ${delivery?.deliveryId ?? null},
-        ${JSON.stringify({ ...(delivery ? { decision: delivery.decision, reason: delivery.reason ?? null } : {}), ...(sentAs ? { replyTarget: sentAs } : {}) })}::jsonb)
+        ${JSON.stringify({ ...(delivery ? { decision: delivery.decision, reason: delivery.reason ?? null } : {}), ...(sentAs ? { replyTarget: sentAs } : {}), ...emailSent })}::jsonb)
       ON CONFLICT DO NOTHING`);
     if (!r.private) {
       await tx.execute(sql`UPDATE conversations SET last_message_at = now(), updated_at = now(),
@@ -186,6 +207,44 @@ export async function replyToConversation(
     if (!r.private) await emitWebhookEvent(tx, workspaceId, "message.created", { ...news, text: r.text });
   });
   return { messageId, ...(delivery ? { delivery } : {}) };
+}
+
+/**
+ * Who an email reply copies: the addresses given, lower case and once each, without the
+ * customer (the reply's recipient already). Subject and copies are for email replies only, and
+ * an address the workspace suppressed (a bounce, a complaint, an erased person) is refused,
+ * as the Gate refuses it for anyone it sends to.
+ */
+async function copiedOn(
+  db: Db,
+  workspaceId: string,
+  conversation: { channel: string | null; contactAddress: string | null },
+  r: z.output<typeof ReplyInput>,
+): Promise<string[]> {
+  if (r.subject === undefined && r.cc === undefined) return [];
+  if (r.private || conversation.channel !== "email") {
+    throw new AppError(
+      "conversations.invalid_reply",
+      `${r.subject !== undefined ? "subject" : "cc"}: only an email reply has a subject and copies; ${r.private ? "a private note" : `this conversation is on ${conversation.channel ?? "no channel"}`}.`,
+    );
+  }
+  const customer = conversation.contactAddress?.toLowerCase();
+  const cc = [...new Set((r.cc ?? []).map((a) => a.toLowerCase()))].filter((a) => a !== customer);
+  if (cc.length === 0) return cc;
+  const [suppressed] = await suppressionsFor(
+    db,
+    workspaceId,
+    cc.map((address) => ({ channel: "email" as const, address })),
+  );
+  if (suppressed) {
+    const address = cc.find((a) => addressHash("email", a) === suppressed.addressHash) ?? "an address";
+    throw new AppError(
+      "conversations.cc_suppressed",
+      `cc: ${address} cannot be copied: it is suppressed for email (${suppressed.reason}). Remove it from the copies.`,
+      { address, reason: suppressed.reason },
+    );
+  }
+  return cc;
 }
 
 // inboxes that send replies through their own provider or sender (a page, an account, the

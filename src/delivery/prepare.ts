@@ -20,6 +20,7 @@ export type StoredRequest = {
   publicUrl: string;
   thread?: { inReplyTo: string; references: string[] } | undefined;
   replyTo?: string | undefined;
+  cc?: string[] | undefined;
   via?: ReplyVia | undefined;
   attachments?: FileRef[] | undefined;
   mediaUrls?: string[] | undefined;
@@ -116,6 +117,7 @@ export async function prepareContent(
     };
   }
   // files go where the channel carries them: attached to an email, fetched by Twilio for an MMS
+  if (channel === "email" && request.cc?.length) content = { ...content, cc: request.cc };
   if (channel === "email" && request.attachments?.length)
     content = { ...content, attachments: request.attachments };
   if ((channel === "sms" || channel === "whatsapp") && request.mediaUrls?.length) {

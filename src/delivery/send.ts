@@ -42,6 +42,8 @@ export const SendRequest = z
      * Wins over the Reply-To the provider is configured with.
      */
     replyTo: z.email("must be an email address").max(320).optional(),
+    /** Email only (with `channel: "email"`): people copied on the message, as a reply to all keeps them. */
+    cc: z.array(z.email("must be an email address").max(320)).min(1).max(20).optional(),
     /**
      * A reply on a conversation's own inbox (a Facebook page, an X account, the chat widget):
      * the inbox's provider sends it, and `target` names what it answers (a comment, a tweet).
@@ -77,6 +79,10 @@ export const SendRequest = z
   })
   .refine((r) => (r.template === undefined) !== (r.content === undefined), {
     message: "give either a template or content, not both",
+  })
+  .refine((r) => r.cc === undefined || r.channel === "email", {
+    message: 'cc is for email: give channel "email" with it',
+    path: ["cc"],
   });
 export type SendRequest = z.input<typeof SendRequest>;
 

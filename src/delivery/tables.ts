@@ -43,6 +43,8 @@ export type RenderedContent = {
   mediaUrls?: string[];
   /** Email: files of the attachment store sent as MIME attachments (read when the message is sent). */
   attachments?: FileRef[];
+  /** Email: addresses copied on the message (Cc). */
+  cc?: string[];
   /** Extra email headers (List-Unsubscribe…), decided when the message is rendered. */
   headers?: Record<string, string>;
 };

@@ -90,6 +90,9 @@ export type ReplyBody = {
   /** For a comment or a public post: answer under it, or privately. */
   visibility?: "public" | "private";
   attachments?: Array<{ key: string }>;
+  /** Email: a subject other than the default `Re: …`, and the people copied. */
+  subject?: string;
+  cc?: string[];
 };
 
 const ReplyResult = z.object({ messageId: z.string() });

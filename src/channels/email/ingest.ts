@@ -11,6 +11,7 @@ import { autoReplyReason } from "./auto-reply.ts";
 import { isBounce } from "./bounce.ts";
 import { handleBounce } from "./bounce-ingest.ts";
 import { type ParsedEmail, parseEmail } from "./parse.ts";
+import { EmailInboxConfig } from "./reply-to.ts";
 import {
   conversationByMessageIds,
   conversationByReplyAddress,
@@ -125,6 +126,8 @@ export async function ingestRawEmail(
         subject: mail.subject ?? null,
         from: mail.from,
         to: recipients,
+        // who else was in the thread, as a reply to all would keep them (not the brand's own addresses)
+        cc: await othersInThread(db, thread, mail, sender),
         date: mail.date?.toISOString() ?? null,
         threadedBy: thread.by,
         ...(Object.keys(stored.inline).length > 0 ? { inlineImages: stored.inline } : {}),
@@ -287,4 +290,21 @@ async function storeAttachments(
     }
   }
   return { attachments, inline, skipped };
+}
+
+/**
+ * The people besides the sender and the brand that an email was written to (its To and Cc):
+ * what an agent's reply keeps in copy, as "reply all" would. The workspace's inbox addresses
+ * and the inbox's `reply+` domain are the brand's own, never copied.
+ */
+async function othersInThread(db: Db, thread: Thread, mail: ParsedEmail, sender: string): Promise<string[]> {
+  const candidates = [...new Set([...mail.to, ...mail.cc])].filter((a) => a !== sender.toLowerCase());
+  if (candidates.length === 0) return [];
+  const own = new Set((await inboxesByAddress(db, thread.workspaceId, candidates)).map((i) => i.address));
+  const inbox = await getInbox(db, thread.workspaceId, thread.inboxId);
+  own.add(inbox.address?.toLowerCase() ?? "");
+  const replyDomain = EmailInboxConfig.safeParse(inbox.config).data?.replyDomain;
+  return candidates
+    .filter((a) => !own.has(a) && (replyDomain === undefined || !a.endsWith(`@${replyDomain}`)))
+    .slice(0, 20);
 }

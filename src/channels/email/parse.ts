@@ -26,6 +26,9 @@ export type ParsedEmail = {
   from: { address: string; name: string } | undefined;
   /** To, Cc, Delivered-To and X-Original-To addresses, lower case, in that order. */
   recipients: string[];
+  /** The To and Cc header addresses, lower case: who else the sender wrote to. */
+  to: string[];
+  cc: string[];
   text: string;
   html: string | undefined;
   attachments: ParsedAttachment[];
@@ -143,6 +146,8 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
     subject: mail.subject,
     from: sender?.address ? { address: sender.address, name: sender.name ?? "" } : undefined,
     recipients: [...new Set(recipients)],
+    to: [...new Set(addresses(mail.to))],
+    cc: [...new Set(addresses(mail.cc))],
     text: mail.text ?? "",
     html: typeof mail.html === "string" ? mail.html : undefined,
     attachments: mail.attachments.map((a) => ({

@@ -214,6 +214,11 @@ export function createSmtpProvider(config: SmtpConfig, opts: { files?: Attachmen
         // only a value that is already a legal header line (ASCII, under 998 octets) can be
         headers[name] = { prepared: /^[\x20-\x7e\t]{0,900}$/.test(value), value };
       }
+      const cc = content.cc ?? [];
+      const badCc = cc.find((a) => !z.email().safeParse(a).success);
+      if (badCc !== undefined) {
+        return { ok: false, retryable: false, reason: `Cc "${badCc.slice(0, 100)}" is not an email address` };
+      }
       const files = await attachmentsOf(message, opts.files);
       if ("failed" in files) return files.failed;
       const messageId = messageIdFor(message.idempotencyKey, config.from);
@@ -221,6 +226,7 @@ export function createSmtpProvider(config: SmtpConfig, opts: { files?: Attachmen
         from: config.from,
         to: message.to,
         ...(replyTo ? { replyTo } : {}),
+        ...(cc.length > 0 ? { cc } : {}),
         subject: content.subject,
         text: content.text,
         ...(content.html !== undefined ? { html: content.html } : {}),

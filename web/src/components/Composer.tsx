@@ -3,12 +3,13 @@ import { type FormEvent, type RefObject, useEffect, useId, useLayoutEffect, useR
 import { ApiError, type Conversation } from "../api.ts";
 import { renderCanned, useReply } from "../conversation-queries.ts";
 import { t } from "../i18n.ts";
-import { newClientId } from "../queries.ts";
+import { newClientId, useMessages } from "../queries.ts";
 import { tc } from "../strings/conversation.ts";
 import { AttachmentChips } from "./composer/AttachmentChips.tsx";
 import { ChannelHints, VisibilityChoice, xLimit } from "./composer/ChannelHints.tsx";
 import { ComposerToolbar } from "./composer/ComposerToolbar.tsx";
 import { clearDraft, loadDraft, saveDraft } from "./composer/drafts.ts";
+import { defaultCc, defaultSubject, EmailFields } from "./composer/EmailFields.tsx";
 import { type Suggestion, Suggestions } from "./composer/Suggestions.tsx";
 import { xLength } from "./composer/sms-segments.ts";
 import { mentionToken, replaceRange } from "./composer/text-edit.ts";
@@ -46,6 +47,12 @@ export function Composer({
   // one id per reply written: sending again after an error (or a reload) cannot send it twice
   const clientId = useRef(draft?.clientId ?? newClientId());
   const uploads = useUploads(draft?.attachments ?? []);
+  // an email's subject and copies: the defaults (Re: …, the customer's other recipients) until changed
+  const [subject, setSubject] = useState(draft?.subject ?? (c.subject ? defaultSubject(c) : ""));
+  const [ccEdited, setCcEdited] = useState<string[] | undefined>(draft?.cc);
+  const messages = useMessages(c.id);
+  const email = c.channel === "email";
+  const cc = ccEdited ?? (email ? defaultCc(messages.data) : []);
   const [caret, setCaret] = useState(text.length);
   const [dragging, setDragging] = useState(false);
   const [insertError, setInsertError] = useState<string | null>(null);
@@ -63,8 +70,16 @@ export function Composer({
     },
   };
   useEffect(() => {
-    saveDraft(c.id, { text, mode, visibility, clientId: clientId.current, attachments: uploads.done });
-  }, [c.id, text, mode, visibility, uploads.done]);
+    saveDraft(c.id, {
+      text,
+      mode,
+      visibility,
+      clientId: clientId.current,
+      attachments: uploads.done,
+      ...(email ? { subject } : {}),
+      ...(ccEdited ? { cc: ccEdited } : {}),
+    });
+  }, [c.id, text, mode, visibility, uploads.done, email, subject, ccEdited]);
   useLayoutEffect(() => {
     if (nextCaret.current === null || !box.current) return;
     box.current.focus();
@@ -107,18 +122,25 @@ export function Composer({
   const submit = (resolve: boolean, e?: FormEvent) => {
     e?.preventDefault();
     if (blocked) return;
+    const ownSubject = subject.trim();
     reply.mutate(
       {
         text: body,
         clientId: clientId.current,
         ...(note ? { private: true } : publicThread ? { visibility } : {}),
         ...(uploads.done.length > 0 ? { attachments: uploads.done.map((a) => ({ key: a.key })) } : {}),
+        ...(email && !note && ownSubject !== "" && ownSubject !== defaultSubject(c)
+          ? { subject: ownSubject }
+          : {}),
+        ...(email && !note && cc.length > 0 ? { cc } : {}),
         resolve: resolve && !note,
       },
       {
         onSuccess: () => {
           setText("");
           uploads.reset();
+          setSubject(c.subject ? defaultSubject(c) : "");
+          setCcEdited(undefined);
           clientId.current = newClientId();
           clearDraft(c.id);
         },
@@ -159,6 +181,9 @@ export function Composer({
         />
         {publicThread && !note ? <VisibilityChoice value={visibility} onChange={setVisibility} /> : null}
       </Group>
+      {email && !note ? (
+        <EmailFields c={c} subject={subject} onSubject={setSubject} cc={cc} onCc={setCcEdited} />
+      ) : null}
       <ChannelHints
         c={c}
         text={text}

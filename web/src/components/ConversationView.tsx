@@ -108,7 +108,9 @@ export function ConversationView({
         onCustomer={onCustomer}
         heading={heading}
       />
-      <section className="messages" aria-label={t.messages}>
+      {/* focusable, so a keyboard can scroll the history when it holds no link or button */}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the keyboard (WCAG 2.1.1) */}
+      <section className="messages" aria-label={t.messages} tabIndex={0}>
         {messages.isPending ? (
           <Loader size="sm" aria-label={t.loading} />
         ) : messages.isError ? (

@@ -77,6 +77,10 @@ const en = {
   visibilityPrivate: "Private reply",
   subject: (s: string) => `Subject: ${s}`,
   emailTo: (to: string) => `To: ${to}`,
+  subjectLabel: "Subject",
+  ccLabel: "Cc",
+  ccPlaceholder: "Add people to copy (press Enter after each address)",
+  ccInvalid: (a: string) => `"${a}" is not an email address.`,
   smsCount: (chars: number, segments: number, encoding: string) =>
     `${chars} characters · ${segments} ${segments === 1 ? "segment" : "segments"} (${encoding})`,
   xCount: (n: number, limit: number) => `${n}/${limit}`,
@@ -183,6 +187,10 @@ const fr: ConversationStrings = {
   visibilityPrivate: "Réponse privée",
   subject: (s: string) => `Objet : ${s}`,
   emailTo: (to: string) => `À : ${to}`,
+  subjectLabel: "Objet",
+  ccLabel: "Cc",
+  ccPlaceholder: "Ajoutez des personnes en copie (Entrée après chaque adresse)",
+  ccInvalid: (a: string) => `« ${a} » n’est pas une adresse e-mail.`,
   smsCount: (chars: number, segments: number, encoding: string) =>
     `${chars} caractères · ${segments} ${segments <= 1 ? "segment" : "segments"} (${encoding})`,
   xCount: (n: number, limit: number) => `${n}/${limit}`,

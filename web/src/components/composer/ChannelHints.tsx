@@ -8,7 +8,7 @@ export function xLimit(visibility: "public" | "private", publicThread: boolean):
   return publicThread && visibility === "public" ? 280 : 10_000;
 }
 
-/** What the channel asks of a reply: email's recipient and subject, SMS parts, X's limit. */
+/** What the channel asks of a reply: SMS parts, X's limit. */
 export function ChannelHints({
   c,
   text,
@@ -25,16 +25,7 @@ export function ChannelHints({
   id: string;
 }) {
   if (note) return null;
-  if (c.channel === "email") {
-    const subject = c.subject ? `Re: ${c.subject.replace(/^(re:\s*)+/i, "")}` : "";
-    return (
-      <Text size="sm" className="channel-hint" id={id}>
-        {c.contactAddress ? tc.emailTo(c.contactAddress) : null}
-        {c.contactAddress && subject ? " · " : null}
-        {subject ? tc.subject(subject) : null}
-      </Text>
-    );
-  }
+  // email's recipient, subject and copies are fields of their own (EmailFields)
   if (c.channel === "sms") {
     const count = smsSegments(text);
     return (

@@ -10,6 +10,9 @@ export type Draft = {
   visibility: "public" | "private";
   clientId: string;
   attachments: Attachment[];
+  /** Email: the subject and copies as the agent left them (absent: the defaults). */
+  subject?: string;
+  cc?: string[];
 };
 
 const PREFIX = "rapport:draft:";
@@ -36,6 +39,8 @@ export function loadDraft(conversationId: string): Partial<Draft> | undefined {
     if (d.mode === "reply" || d.mode === "note") out.mode = d.mode;
     if (d.visibility === "public" || d.visibility === "private") out.visibility = d.visibility;
     if (typeof d.clientId === "string") out.clientId = d.clientId;
+    if (typeof d.subject === "string") out.subject = d.subject;
+    if (Array.isArray(d.cc)) out.cc = d.cc.filter((a): a is string => typeof a === "string");
     if (Array.isArray(d.attachments)) {
       out.attachments = d.attachments.filter(
         (a): a is Attachment =>
