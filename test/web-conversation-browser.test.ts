@@ -327,4 +327,52 @@ describe.skipIf(!haveBrowser)("the open conversation's header, in a browser", ()
     await expectAccessible(page, "phone merge dialog");
     expect(s.errors).toEqual([]);
   });
+
+  it("a long conversation opens at its newest message; earlier ones come on demand", {
+    timeout: 90_000,
+  }, async () => {
+    const s = await setup({ viewport: { width: 1280, height: 800 } });
+    const { page } = s;
+    // 250 messages in all: the first, then 249 more a minute apart
+    await rows(
+      s.db,
+      sql`INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, created_at)
+        SELECT ${s.ws}, gen_random_uuid(), ${s.first}, ${s.inbox.id}, 'inbound', 'message', 'Update number ' || g || '.',
+          now() + g * interval '1 minute'
+        FROM generate_series(2, 250) AS g`,
+    );
+    await page.goto(`${base}/inbox/c/${s.first}`);
+    const list = page.locator(".message-list > *");
+    await page.locator(".message-inbound").filter({ hasText: "Update number 250." }).waitFor();
+    // the newest page only, scrolled to its end
+    expect(await list.count()).toBe(100);
+    await expect
+      .poll(() => page.locator(".message-inbound").filter({ hasText: "Update number 250." }).isVisible())
+      .toBe(true);
+    expect(await page.getByText("My parcel is late.").count()).toBe(0);
+    await expectAccessible(page, "long conversation");
+    await page.getByRole("button", { name: "Show earlier messages" }).click();
+    await expect.poll(() => list.count()).toBe(200);
+    await page.getByRole("button", { name: "Show earlier messages" }).click();
+    await page.getByText("My parcel is late.").waitFor();
+    expect(await list.count()).toBe(250);
+    // the start is reached: no more to show
+    expect(await page.getByRole("button", { name: "Show earlier messages" }).count()).toBe(0);
+    // a new message still arrives live below the earlier pages, and none is shown twice
+    await receiveInbound(
+      s.db,
+      s.ws,
+      {
+        inboxId: s.inbox.id,
+        from: [{ kind: "phone", value: s.phone }],
+        contactAddress: s.phone,
+        text: "Any news?",
+      },
+      { defaultCountry: "US" },
+    );
+    await page.locator(".message-inbound").filter({ hasText: "Any news?" }).waitFor();
+    await expect.poll(() => list.count()).toBe(251);
+    expect(await page.getByText("My parcel is late.").count()).toBe(1);
+    expect(s.errors).toEqual([]);
+  });
 });

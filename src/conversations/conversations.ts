@@ -231,31 +231,43 @@ export async function listConversations(
 /**
  * A conversation's messages in time order (oldest first), with the fate of each outbound one.
  * Time, not insertion, orders them: a merged conversation's messages interleave as they were
- * written. The cursor is the last message id of the previous page.
+ * written. Pages go forward from the start (`after`: the last message id of the previous page,
+ * answered with `nextCursor`), or backward from the newest (`latest`, then `before`: the first
+ * message id of the page already shown, answered with `previousCursor`), as an inbox reads a
+ * long conversation from its end.
  */
 export async function listMessages(
   db: Db,
   workspaceId: string,
   conversationId: string,
-  page: { limit: number; after?: string | undefined },
-): Promise<{ data: ConversationMessage[]; nextCursor: string | null }> {
+  page: { limit: number; after?: string | undefined; before?: string | undefined; latest?: boolean | undefined },
+): Promise<{ data: ConversationMessage[]; nextCursor: string | null; previousCursor: string | null }> {
   await getConversation(db, workspaceId, conversationId);
-  let after: { at: string; id: string } | undefined;
-  if (page.after !== undefined) {
-    requireId(page.after, "message");
+  if (page.after !== undefined && (page.before !== undefined || page.latest)) {
+    throw new AppError(
+      "conversations.invalid_cursor",
+      "Page forward (cursor) or backward (before, latest), not both at once.",
+    );
+  }
+  const at = async (id: string) => {
+    requireId(id, "message");
     // the cursor's message may have moved to another conversation by a merge: its place in time stays
-    [after] = await rows<{ at: string; id: string }>(
+    const [found] = await rows<{ at: string; id: string }>(
       db,
       sql`SELECT to_json(created_at)#>>'{}' AS at, id::text AS id FROM conversation_messages
-          WHERE workspace_id = ${workspaceId} AND id = ${page.after}`,
+          WHERE workspace_id = ${workspaceId} AND id = ${id}`,
     );
-    if (!after) {
+    if (!found) {
       throw new AppError(
         "conversations.invalid_cursor",
         "The cursor is not one this API gave out; start again without it.",
       );
     }
-  }
+    return found;
+  };
+  const after = page.after !== undefined ? await at(page.after) : undefined;
+  const before = page.before !== undefined ? await at(page.before) : undefined;
+  const backward = before !== undefined || page.latest === true;
   const found = await rows<ConversationMessage>(
     db,
     sql`SELECT m.id::text AS id, m.conversation_id::text AS "conversationId", m.direction, m.kind,
@@ -265,10 +277,16 @@ export async function listMessages(
         LEFT JOIN deliveries d ON d.workspace_id = m.workspace_id AND d.id = m.delivery_id
         WHERE m.workspace_id = ${workspaceId} AND m.conversation_id = ${conversationId}
           ${after ? sql`AND (m.created_at, m.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
-        ORDER BY m.created_at, m.id LIMIT ${page.limit + 1}`,
+          ${before ? sql`AND (m.created_at, m.id) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``}
+        ORDER BY ${backward ? sql`m.created_at DESC, m.id DESC` : sql`m.created_at, m.id`} LIMIT ${page.limit + 1}`,
   );
+  const more = found.length > page.limit;
+  if (backward) {
+    const data = found.slice(0, page.limit).reverse();
+    return { data, nextCursor: null, previousCursor: more ? (data[0]?.id ?? null) : null };
+  }
   const data = found.slice(0, page.limit);
-  return { data, nextCursor: found.length > page.limit ? (data.at(-1)?.id ?? null) : null };
+  return { data, nextCursor: more ? (data.at(-1)?.id ?? null) : null, previousCursor: null };
 }
 
 export const ConversationPatch = z

@@ -87,7 +87,12 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
-export const MessagePage = z.object({ data: z.array(Message), nextCursor: z.nullable(z.string()) });
+export const MessagePage = z.object({
+  data: z.array(Message),
+  nextCursor: z.nullable(z.string()),
+  /** Reading backward: the `before` of the page of earlier messages, null at the first message. */
+  previousCursor: z.optional(z.nullable(z.string())),
+});
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 

@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api, Conversation, Me, MessagePage } from "./api.ts";
 
 import type { View } from "./list-queries.ts";
@@ -35,12 +35,27 @@ export function useConversation(id: string) {
   });
 }
 
-/** A conversation's messages, oldest first. */
+/** How many messages a page of a conversation holds. */
+export const MESSAGES_PAGE = 100;
+
+/**
+ * A conversation's messages, oldest first: the newest page at once, earlier pages on demand
+ * (`fetchNextPage` reads further back). A refresh starts again from the newest, so new
+ * messages appear and every page already shown is read again.
+ */
 export function useMessages(id: string) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: keys.messages(id),
-    queryFn: async () =>
-      (await api(MessagePage, `/api/v1/conversations/${encodeURIComponent(id)}/messages?limit=200`)).data,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      api(
+        MessagePage,
+        `/api/v1/conversations/${encodeURIComponent(id)}/messages?limit=${MESSAGES_PAGE}&${
+          pageParam ? `before=${encodeURIComponent(pageParam)}` : "latest=true"
+        }`,
+      ),
+    getNextPageParam: (page) => page.previousCursor ?? undefined,
+    select: (d) => [...d.pages].reverse().flatMap((p) => p.data),
   });
 }
 

@@ -289,9 +289,15 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
         tags,
         security,
         params: Id,
+        summary: "A conversation's messages, oldest first",
+        description:
+          "Pages forward from the first message (`cursor`: the `nextCursor` of the previous page), or " +
+          "backward from the newest (`latest=true`, then `before`: the `previousCursor` of the page shown).",
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: z.string().optional(),
+          before: z.string().optional(),
+          latest: z.enum(["true", "false"]).optional(),
         }),
       },
     },
@@ -300,6 +306,8 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       return listMessages(db(), p.workspaceId, request.params.id, {
         limit: request.query.limit,
         after: request.query.cursor,
+        before: request.query.before,
+        latest: request.query.latest === "true",
       });
     },
   );

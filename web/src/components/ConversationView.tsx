@@ -1,9 +1,10 @@
-import { Alert, Loader, Text } from "@mantine/core";
+import { Alert, Button, Loader, Text } from "@mantine/core";
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useChangeConversation } from "../conversation-queries.ts";
 import { t } from "../i18n.ts";
 import { useConversation, useMe, useMessages } from "../queries.ts";
 import { isTypingTarget, useShortcuts } from "../shortcuts.ts";
+import { tc } from "../strings/conversation.ts";
 import { ConversationHeader } from "./actions/ConversationHeader.tsx";
 import type { Panel } from "./actions/panels.ts";
 import { SnoozeDialog } from "./actions/SnoozeDialog.tsx";
@@ -38,7 +39,8 @@ export function ConversationView({
   const heading = useRef<HTMLHeadingElement>(null);
   const end = useRef<HTMLDivElement>(null);
   const composer = useRef<ComposerControl | null>(null);
-  const count = messages.data?.length ?? 0;
+  // the newest message: a new one scrolls the history to its end, earlier ones loaded do not
+  const newest = messages.data?.at(-1)?.id;
   const meId = me.data?.user.id;
 
   // a menu closing after one of its items opened a dialog must not close the dialog
@@ -73,8 +75,8 @@ export function ConversationView({
     if (loaded) heading.current?.focus();
   }, [loaded]);
   useEffect(() => {
-    if (count > 0) end.current?.scrollIntoView({ block: "end" });
-  }, [count]);
+    if (newest) end.current?.scrollIntoView({ block: "end" });
+  }, [newest]);
 
   if (conversation.isPending) return <Loader size="sm" aria-label={t.loading} />;
   if (conversation.isError) {
@@ -118,11 +120,24 @@ export function ConversationView({
         ) : messages.data.length === 0 ? (
           <Text>{t.noMessages}</Text>
         ) : (
-          <ol className="message-list">
-            {messages.data.map((m) => (
-              <MessageItem key={m.id} message={m} conversation={data} />
-            ))}
-          </ol>
+          <>
+            {messages.hasNextPage ? (
+              <Button
+                variant="subtle"
+                size="compact-sm"
+                className="load-earlier"
+                loading={messages.isFetchingNextPage}
+                onClick={() => void messages.fetchNextPage()}
+              >
+                {tc.loadEarlier}
+              </Button>
+            ) : null}
+            <ol className="message-list">
+              {messages.data.map((m) => (
+                <MessageItem key={m.id} message={m} conversation={data} />
+              ))}
+            </ol>
+          </>
         )}
         <div ref={end} />
       </section>

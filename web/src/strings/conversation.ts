@@ -4,6 +4,7 @@ import { localized } from "../i18n.ts";
 
 const en = {
   customerToggle: "Customer",
+  loadEarlier: "Show earlier messages",
   actions: "Conversation actions",
   reopen: "Reopen",
   statusMenu: "Status",
@@ -110,6 +111,7 @@ export type ConversationStrings = typeof en;
 
 const fr: ConversationStrings = {
   customerToggle: "Client",
+  loadEarlier: "Voir les messages précédents",
   actions: "Actions sur la conversation",
   reopen: "Rouvrir",
   statusMenu: "Statut",
