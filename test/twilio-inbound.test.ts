@@ -273,7 +273,15 @@ describe("Twilio inbound: bad input stores nothing", () => {
 
   it("refuses everything when the inbox's Twilio settings are incomplete", async () => {
     const t = await createTestWorkspace();
-    const inbox = await twilioInbox(t, "sms", { authToken: "" });
+    // settings no longer whole (an inbox's saved settings can only be broken outside the API:
+    // the API refuses incomplete ones)
+    await expect(twilioInbox(t, "sms", { authToken: "" })).rejects.toMatchObject({
+      code: "conversations.invalid_inbox",
+    });
+    const inbox = await twilioInbox(t, "sms");
+    await (await db()).execute(
+      sql`UPDATE inboxes SET config = config || '{"authToken": ""}'::jsonb WHERE id = ${inbox.id}`,
+    );
     await refused(t, await postSigned(inboxPath(t, inbox), fixture("sms")), 403, "twilio.forbidden");
   });
 });

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getMessagingSettings } from "../src/consent/settings.ts";
+import { receiveInbound } from "../src/conversations/inbound.ts";
 import { createInbox, listInboxes } from "../src/conversations/inboxes.ts";
 import { rows } from "../src/db/client.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
@@ -249,6 +250,52 @@ describe.skipIf(!haveBrowser)("the settings in a browser", () => {
       await page.getByRole("button", { name: "Show setup of App messages" }).click();
       await setup.getByRole("heading", { name: "Connect App messages" }).waitFor();
       expect(await setup.getByRole("textbox", { name: "Signing secret" }).count()).toBe(0);
+
+      at.step = "edit";
+      // renamed and given a Messaging Service, its auth token kept without typing it again
+      await page.getByRole("button", { name: "Edit Support SMS" }).click();
+      const edit = page.locator("form", { has: page.getByRole("heading", { name: "Edit Support SMS" }) });
+      expect(await edit.getByLabel("Kind").isDisabled()).toBe(true);
+      expect(await edit.getByLabel("Phone number").inputValue()).toBe("+14155550142");
+      expect(await edit.getByLabel("Twilio auth token").inputValue()).toBe("");
+      await edit.getByText("Leave empty to keep the current value.").waitFor();
+      await expectAccessible(page);
+      await edit.getByLabel(exact("Name")).fill("Care SMS");
+      await edit.getByLabel("Messaging Service SID").fill(`MG${"ef56".repeat(8)}`);
+      await edit.getByRole("button", { name: "Save" }).click();
+      await page.locator(`[data-inbox-id="${inbox?.id}"]`).getByText("Care SMS").waitFor();
+      const [edited] = (await listInboxes(app.ctx.database.db, owner.ws)).filter((i) => i.id === inbox?.id);
+      expect(edited).toMatchObject({
+        name: "Care SMS",
+        config: {
+          accountSid: `AC${"ab12".repeat(8)}`,
+          authToken: "token-1",
+          messagingServiceSid: `MG${"ef56".repeat(8)}`,
+        },
+      });
+
+      at.step = "delete";
+      // an inbox without conversations goes, after a confirmation
+      await page.locator(`[data-inbox-id="${apiInbox?.id}"]`).getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("button", { name: "Yes, delete" }).click();
+      await page.locator(`[data-inbox-id="${apiInbox?.id}"]`).waitFor({ state: "detached" });
+      expect((await listInboxes(app.ctx.database.db, owner.ws)).map((i) => i.name)).toEqual(["Care SMS"]);
+      // one with a conversation stays, and the page says why in the server's words
+      await receiveInbound(
+        app.ctx.database.db,
+        owner.ws,
+        { inboxId: inbox?.id ?? "", from: [{ kind: "phone", value: "+14155550199" }], text: "Hello" },
+        { defaultCountry: "US" },
+      );
+      expected.add(`DELETE /api/v1/inboxes/${inbox?.id}`);
+      await page.locator(`[data-inbox-id="${inbox?.id}"]`).getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("button", { name: "Yes, delete" }).click();
+      await page
+        .getByRole("alert")
+        .filter({ hasText: "an inbox with conversations cannot be deleted" })
+        .waitFor();
+      expect(await listInboxes(app.ctx.database.db, owner.ws)).toHaveLength(1);
+      await expectAccessible(page);
     });
     expect(errors).toEqual([]);
     await close();

@@ -1,5 +1,7 @@
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { Conversation } from "../../contracts/conversations.ts";
 import {
   AVAILABILITY,
   createTeam,
@@ -18,12 +20,22 @@ import {
   updateConversation,
 } from "../../conversations/conversations.ts";
 import { receiveInbound } from "../../conversations/inbound.ts";
-import { createInbox, getInbox, type Inbox, InboxInput, listInboxes } from "../../conversations/inboxes.ts";
+import {
+  createInbox,
+  deleteInbox,
+  getInbox,
+  type Inbox,
+  InboxInput,
+  InboxPatch,
+  listInboxes,
+  updateInbox,
+} from "../../conversations/inboxes.ts";
 import { MergeInput, mergeConversations } from "../../conversations/merge.ts";
 import { markConversationRead } from "../../conversations/reads.ts";
 import { ReplyInput, replyToConversation } from "../../conversations/replies.ts";
 import { retryMessage } from "../../conversations/retry.ts";
 import { AppError } from "../../errors.ts";
+import { recordAudit } from "../../platform/audit.ts";
 import { getCustomer } from "../../profiles/customers.ts";
 import { type Principal, requireAuth } from "../auth.ts";
 import { inboxListRoutes } from "./inbox-lists.ts";
@@ -37,6 +49,24 @@ const MessageParams = z.object({ id: z.string(), messageId: z.string() });
 /** The signed-in agent a view like "mine" is about; a secret key is nobody. */
 function viewerOf(p: Principal): { userId: string } | undefined {
   return p.kind === "user" ? { userId: p.userId } : undefined;
+}
+
+/** An admin's change to an inbox, in the audit log. */
+async function auditInbox(
+  request: FastifyRequest,
+  p: Principal,
+  action: string,
+  id: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(request.server.ctx.database.db, {
+    workspaceId: p.workspaceId,
+    actor: p.kind === "user" ? { kind: "user", id: p.userId } : { kind: "api_key", id: p.keyId },
+    action,
+    target: { kind: "inbox", id },
+    details,
+    ip: request.ip,
+  });
 }
 
 /** An inbox as agents see it: its settings' secrets left out. */
@@ -72,8 +102,52 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, security, summary: "Create an inbox (a channel instance)", body: InboxInput } },
     async (request, reply) => {
       const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      const inbox = await createInbox(db(), p.workspaceId, request.body);
+      await auditInbox(request, p, "inbox.create", inbox.id, { kind: inbox.kind, name: inbox.name });
       reply.status(201);
-      return createInbox(db(), p.workspaceId, request.body);
+      return inbox;
+    },
+  );
+
+  app.patch(
+    "/api/v1/inboxes/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Change an inbox: name, address, settings (merged; null removes a key), assignment, team",
+        params: Id,
+        body: InboxPatch,
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      const inbox = await updateInbox(db(), p.workspaceId, request.params.id, request.body);
+      // which settings changed, never their values (secrets among them)
+      await auditInbox(request, p, "inbox.update", inbox.id, {
+        fields: Object.keys(request.body),
+        ...(request.body.config ? { config: Object.keys(request.body.config) } : {}),
+      });
+      return inbox;
+    },
+  );
+
+  app.delete(
+    "/api/v1/inboxes/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Delete an inbox no conversation came through (409 when it has conversations)",
+        params: Id,
+      },
+    },
+    async (request, reply) => {
+      const p = await requireAuth(request, { roles: ["owner", "admin"] });
+      const inbox = await getInbox(db(), p.workspaceId, request.params.id);
+      await deleteInbox(db(), p.workspaceId, inbox.id);
+      await auditInbox(request, p, "inbox.delete", inbox.id, { kind: inbox.kind, name: inbox.name });
+      reply.status(204);
     },
   );
 
@@ -210,10 +284,22 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get("/api/v1/conversations/:id", { schema: { tags, security, params: Id } }, async (request) => {
-    const p = await requireAuth(request);
-    return getConversation(db(), p.workspaceId, request.params.id, viewerOf(p));
-  });
+  app.get(
+    "/api/v1/conversations/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "One conversation (with the post a comment conversation belongs to)",
+        params: Id,
+        response: { 200: Conversation },
+      },
+    },
+    async (request) => {
+      const p = await requireAuth(request);
+      return getConversation(db(), p.workspaceId, request.params.id, viewerOf(p));
+    },
+  );
 
   app.post(
     "/api/v1/conversations/:id/read",

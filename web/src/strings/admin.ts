@@ -96,7 +96,7 @@ const en = {
   inboxes: {
     intro:
       "Each inbox is one channel customers reach you on. Create one, then paste its URLs into the provider.",
-    columns: { name: "Name", kind: "Kind", address: "Address", setup: "Setup" },
+    columns: { name: "Name", kind: "Kind", address: "Address", setup: "Setup", actions: "Actions" },
     create: "New inbox",
     createButton: "Create inbox",
     kind: "Kind",
@@ -106,6 +106,12 @@ const en = {
     noTeam: "No team",
     setup: "Setup",
     showSetup: (name: string) => `Show setup of ${name}`,
+    editTitle: (name: string) => `Edit ${name}`,
+    editOf: (name: string) => `Edit ${name}`,
+    deleteOf: (name: string) => `Delete ${name}`,
+    deleteQuestion: (name: string) => `Delete the inbox ${name}?`,
+    keepSecret: "Leave empty to keep the current value.",
+    saved: "Saved.",
   },
   setup: {
     title: (name: string) => `Connect ${name}`,
@@ -357,7 +363,7 @@ const fr: typeof en = {
   inboxes: {
     intro:
       "Chaque boîte est un canal par lequel les clients vous joignent. Créez-la, puis collez ses URL chez le fournisseur.",
-    columns: { name: "Nom", kind: "Type", address: "Adresse", setup: "Configuration" },
+    columns: { name: "Nom", kind: "Type", address: "Adresse", setup: "Configuration", actions: "Actions" },
     create: "Nouvelle boîte",
     createButton: "Créer la boîte",
     kind: "Type",
@@ -367,6 +373,12 @@ const fr: typeof en = {
     noTeam: "Aucune équipe",
     setup: "Configuration",
     showSetup: (name: string) => `Afficher la configuration de ${name}`,
+    editTitle: (name: string) => `Modifier ${name}`,
+    editOf: (name: string) => `Modifier ${name}`,
+    deleteOf: (name: string) => `Supprimer ${name}`,
+    deleteQuestion: (name: string) => `Supprimer la boîte ${name} ?`,
+    keepSecret: "Laissez vide pour garder la valeur actuelle.",
+    saved: "Enregistré.",
   },
   setup: {
     title: (name: string) => `Connecter ${name}`,

@@ -5,7 +5,15 @@ import { api } from "../../api.ts";
 import { t } from "../../i18n.ts";
 import { keys } from "../../queries.ts";
 import { a } from "../../strings/admin.ts";
-import { checkInbox, INBOX_KINDS, type InboxKind, inboxBody, KIND_FIELDS } from "./inbox-kinds.ts";
+import {
+  checkInbox,
+  INBOX_KINDS,
+  type InboxKind,
+  inboxBody,
+  inboxPatch,
+  inboxValues,
+  KIND_FIELDS,
+} from "./inbox-kinds.ts";
 import { ServerError } from "./parts.tsx";
 import { type Inbox, Inbox as InboxSchema, TeamList } from "./schemas.ts";
 
@@ -15,44 +23,66 @@ function initialValues(kind: InboxKind): Record<string, string | boolean> {
   return values;
 }
 
-/** Creates an inbox of any kind with the settings the server checks; hands the new inbox on. */
-export function InboxForm({ onCreated }: { onCreated: (inbox: Inbox) => void }) {
+const kindOf = (k: string): InboxKind => INBOX_KINDS.find((x) => x === k) ?? "sms";
+
+/**
+ * Creates an inbox of any kind with the settings the server checks, or changes one (`inbox`):
+ * its kind stays, its secrets are kept unless typed again. Hands the inbox on when saved.
+ */
+export function InboxForm({
+  inbox,
+  onSaved,
+}: {
+  inbox?: Inbox | undefined;
+  onSaved: (inbox: Inbox) => void;
+}) {
   const client = useQueryClient();
+  const editing = inbox !== undefined;
   const teams = useQuery({ queryKey: keys.admin("teams"), queryFn: () => api(TeamList, "/api/v1/teams") });
-  const [kind, setKind] = useState<InboxKind>("sms");
-  const [name, setName] = useState("");
-  const [assignment, setAssignment] = useState("manual");
-  const [teamId, setTeamId] = useState("");
-  const [values, setValues] = useState(() => initialValues("sms"));
+  const [kind, setKind] = useState<InboxKind>(inbox ? kindOf(inbox.kind) : "sms");
+  const [name, setName] = useState(inbox?.name ?? "");
+  const [assignment, setAssignment] = useState(inbox?.assignment ?? "manual");
+  const [teamId, setTeamId] = useState(inbox?.teamId ?? "");
+  const [values, setValues] = useState(() =>
+    inbox ? inboxValues(kindOf(inbox.kind), inbox) : initialValues("sms"),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
-    mutationFn: (body: unknown) => api(InboxSchema, "/api/v1/inboxes", { method: "POST", body }),
-    onSuccess: (inbox) => {
+    mutationFn: (body: unknown) =>
+      inbox
+        ? api(InboxSchema, `/api/v1/inboxes/${encodeURIComponent(inbox.id)}`, { method: "PATCH", body })
+        : api(InboxSchema, "/api/v1/inboxes", { method: "POST", body }),
+    onSuccess: (saved) => {
       void client.invalidateQueries({ queryKey: keys.admin("inboxes") });
       void client.invalidateQueries({ queryKey: keys.directory("inboxes") });
-      setName("");
-      setValues(initialValues(kind));
-      onCreated(inbox);
+      if (!editing) {
+        setName("");
+        setValues(initialValues(kind));
+      }
+      onSaved(saved);
     },
   });
+  const titleId = editing ? "edit-inbox-title" : "new-inbox-title";
   const set = (key: string, v: string | boolean) => setValues((old) => ({ ...old, [key]: v }));
 
   return (
     <form
       className="admin-form"
-      aria-labelledby="new-inbox-title"
+      aria-labelledby={titleId}
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        const found = checkInbox(kind, name, values);
+        const found = checkInbox(kind, name, values, { keepSecrets: editing });
         setErrors(found);
         if (Object.keys(found).length > 0) return;
-        create.mutate(inboxBody(kind, { name, assignment, teamId }, values));
+        const common = { name, assignment, teamId };
+        create.mutate(editing ? inboxPatch(kind, common, values) : inboxBody(kind, common, values));
       }}
     >
-      <h3 id="new-inbox-title">{a.inboxes.create}</h3>
+      <h3 id={titleId}>{inbox ? a.inboxes.editTitle(inbox.name) : a.inboxes.create}</h3>
       <NativeSelect
         label={a.inboxes.kind}
+        disabled={editing}
         value={kind}
         onChange={(e) => {
           const next = INBOX_KINDS.find((k) => k === e.currentTarget.value) ?? "sms";
@@ -89,8 +119,8 @@ export function InboxForm({ onCreated }: { onCreated: (inbox: Inbox) => void }) 
           <Input
             key={field.key}
             label={field.label()}
-            description={field.hint?.()}
-            required={field.required}
+            description={editing && field.secret ? a.inboxes.keepSecret : field.hint?.()}
+            required={field.required && !(editing && field.secret)}
             value={typeof v === "string" ? v : ""}
             error={errors[field.key]}
             autoComplete="off"
@@ -119,7 +149,7 @@ export function InboxForm({ onCreated }: { onCreated: (inbox: Inbox) => void }) 
       <ServerError error={create.error} />
       <div>
         <Button type="submit" loading={create.isPending}>
-          {a.inboxes.createButton}
+          {editing ? a.save : a.inboxes.createButton}
         </Button>
       </div>
       {create.isPending ? <span className="visually-hidden">{t.loading}</span> : null}

@@ -132,7 +132,12 @@ export function inboxBody(
 }
 
 /** The first problem the form can see by itself, per field. */
-export function checkInbox(kind: InboxKind, name: string, values: Record<string, string | boolean>) {
+export function checkInbox(
+  kind: InboxKind,
+  name: string,
+  values: Record<string, string | boolean>,
+  opts: { keepSecrets?: boolean } = {},
+) {
   const errors: Record<string, string> = {};
   if (name.trim() === "") errors.name = a.checks.required;
   for (const field of KIND_FIELDS[kind]) {
@@ -140,11 +145,59 @@ export function checkInbox(kind: InboxKind, name: string, values: Record<string,
     const text = typeof v === "string" ? v.trim() : "";
     if (field.type === "checkbox") continue;
     if (text === "") {
-      if (field.required) errors[field.key] = a.checks.required;
+      // editing, an empty secret keeps the one saved
+      if (field.required && !(opts.keepSecrets && field.secret)) errors[field.key] = a.checks.required;
       continue;
     }
     const problem = field.check?.(text);
     if (problem) errors[field.key] = problem;
   }
   return errors;
+}
+
+/** The form's values for an inbox as it is: its address and settings (secrets left empty: kept unless typed). */
+export function inboxValues(
+  kind: InboxKind,
+  inbox: { address: string | null; config: Record<string, unknown> },
+) {
+  const values: Record<string, string | boolean> = {};
+  for (const field of KIND_FIELDS[kind]) {
+    if (ADDRESS_KEYS.has(field.key)) {
+      values[field.key] = inbox.address ?? "";
+      continue;
+    }
+    let v: unknown = inbox.config;
+    for (const part of field.key.split("."))
+      v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    if (field.type === "checkbox") values[field.key] = v === true;
+    else if (field.secret) values[field.key] = "";
+    else if (Array.isArray(v)) values[field.key] = v.join(", ");
+    else values[field.key] = typeof v === "string" || typeof v === "number" ? String(v) : "";
+  }
+  return values;
+}
+
+/**
+ * The body of `PATCH /api/v1/inboxes/:id` from the form: the settings the form shows, an
+ * emptied one removed (null), a secret left empty kept as it is.
+ */
+export function inboxPatch(
+  kind: InboxKind,
+  common: { name: string; assignment: string; teamId: string },
+  values: Record<string, string | boolean>,
+) {
+  const body = inboxBody(kind, common, values);
+  const config: Record<string, unknown> = { ...body.config };
+  for (const field of KIND_FIELDS[kind]) {
+    if (ADDRESS_KEYS.has(field.key) || field.secret) continue;
+    const top = field.key.split(".")[0] ?? field.key;
+    if (config[top] === undefined) config[top] = field.type === "checkbox" ? false : null;
+  }
+  return {
+    name: body.name,
+    address: body.address ?? null,
+    config,
+    assignment: body.assignment,
+    teamId: common.teamId || null,
+  };
 }
