@@ -81,6 +81,10 @@ describe.skipIf(!haveBrowser)("the customer 360 in a browser", () => {
         "dana.whitfield@example.com",
       );
       expect(await panel.locator("[data-section=summary]").textContent()).toContain("pro");
+      // where they are in their life with the brand: a user of the product, seen for the first time lately
+      expect(await panel.locator("[data-lifecycle]").textContent()).toBe(
+        "User · new (first seen in the last 30 days)",
+      );
 
       // identities are open at once, on every channel, with the merges that brought them
       const identities = panel.locator("[data-section=identities]");

@@ -59,6 +59,14 @@ const en = {
   plan: "Plan",
   created: "Customer since",
   lastSeen: "Last seen",
+  lifecycle: "Lifecycle",
+  relation: { anonymous: "Anonymous visitor", contact: "Contact", user: "User" } as Record<string, string>,
+  activity: {
+    new: "new (first seen in the last 30 days)",
+    active: "active",
+    dormant: "dormant (not seen for 30 days)",
+    lapsed: "lapsed (not seen for 90 days)",
+  } as Record<string, string>,
   none: "—",
   notFound: "There is no customer with this id in your workspace.",
   loadFailed: (why: string) => `Could not load this: ${why}`,
@@ -118,6 +126,17 @@ const fr: CustomerStrings = {
   plan: "Offre",
   created: "Client depuis",
   lastSeen: "Vu pour la dernière fois",
+  lifecycle: "Cycle de vie",
+  relation: { anonymous: "Visiteur anonyme", contact: "Contact", user: "Utilisateur" } as Record<
+    string,
+    string
+  >,
+  activity: {
+    new: "nouveau (vu pour la première fois ces 30 derniers jours)",
+    active: "actif",
+    dormant: "inactif (pas vu depuis 30 jours)",
+    lapsed: "perdu de vue (pas vu depuis 90 jours)",
+  } as Record<string, string>,
   none: "—",
   notFound: "Aucun client ne porte cet identifiant dans votre espace.",
   loadFailed: (why: string) => `Chargement impossible : ${why}`,

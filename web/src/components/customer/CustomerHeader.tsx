@@ -2,6 +2,7 @@ import { Avatar, Group, Title } from "@mantine/core";
 import { formatDateTime } from "../../i18n.ts";
 import { cs } from "../../strings/customer.ts";
 import { type CustomerDetail, customerName, identityOf, initials } from "./customer-api.ts";
+import { lifecycleOf } from "./lifecycle.ts";
 import { TraitValue } from "./TraitValue.tsx";
 
 /** Who the customer is at a glance: name, initials, and the few facts agents ask first. */
@@ -10,9 +11,19 @@ export function CustomerHeader({ customer, order }: { customer: CustomerDetail; 
   const phone = identityOf(customer, "phone");
   const name = customerName(customer) ?? email ?? phone ?? cs.unnamed;
   const plan = customer.traits.plan;
+  const life = lifecycleOf(customer);
+  const relation = cs.relation[life.relation] ?? life.relation;
+  const activity = cs.activity[life.activity] ?? life.activity;
   const facts: Array<[string, React.ReactNode]> = [
     [cs.email, email ?? cs.none],
     [cs.phone, phone ?? cs.none],
+    [
+      cs.lifecycle,
+      <span key="lifecycle" data-lifecycle={`${life.relation} ${life.activity}`}>
+        {life.stage ? `${life.stage} · ` : ""}
+        {relation} · {activity}
+      </span>,
+    ],
     [cs.plan, plan === undefined || plan === null ? cs.none : <TraitValue key="plan" value={plan} />],
     [
       cs.created,
