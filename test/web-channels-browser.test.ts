@@ -283,6 +283,8 @@ describe.skipIf(!haveBrowser)("every channel in the agent's browser", () => {
     const row = page.locator("[data-conversation-id]").filter({ hasText: "live concert stream" });
     await row.first().waitFor({ timeout: 1_000 });
     expect(Date.now() - since).toBeLessThan(1_000);
+    // a widget conversation is named for what it is: a chat
+    expect(await row.first().locator(".lrow-channel").textContent()).toMatch(/^Chat · #\d+$/);
     await row.first().click();
     const conversationId = await waitFor("the conversation's address", () => {
       const m = /\/inbox\/c\/([^/]+)$/.exec(new URL(page.url()).pathname);

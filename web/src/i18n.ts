@@ -128,6 +128,9 @@ const shellEn = {
   back: "Back to the list",
   conversationTitle: (n: number) => `Conversation #${n}`,
   channel: (c: string | null) => (c ? (CHANNELS.en[c] ?? c) : "Unknown channel"),
+  /** A conversation's channel: the chat widget's conversations are "in_app" underneath. */
+  conversationChannel: (c: string | null) =>
+    c === "in_app" ? "Chat" : c ? (CHANNELS.en[c] ?? c) : "Unknown channel",
   status: (s: string) => STATUSES.en[s] ?? s,
   priority: (p: string) => PRIORITIES.en[p] ?? p,
   messages: "Messages",
@@ -175,6 +178,8 @@ const shellFr: Strings = {
   back: "Retour à la liste",
   conversationTitle: (n: number) => `Conversation n° ${n}`,
   channel: (c: string | null) => (c ? (CHANNELS.fr[c] ?? c) : "Canal inconnu"),
+  conversationChannel: (c: string | null) =>
+    c === "in_app" ? "Chat" : c ? (CHANNELS.fr[c] ?? c) : "Canal inconnu",
   status: (s: string) => STATUSES.fr[s] ?? s,
   priority: (p: string) => PRIORITIES.fr[p] ?? p,
   messages: "Messages",

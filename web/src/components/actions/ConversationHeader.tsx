@@ -56,7 +56,7 @@ export function ConversationHeader({
             {name}
           </Title>
           <Text size="sm" className="muted">
-            {t.channel(c.channel)}
+            {t.conversationChannel(c.channel)}
             {c.contactAddress && c.contactAddress !== name ? ` · ${c.contactAddress}` : ""} · #{c.number} ·{" "}
             <span data-status={c.status}>{t.status(c.status)}</span>
             {c.status === "snoozed" && c.snoozedUntil

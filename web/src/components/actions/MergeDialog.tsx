@@ -55,7 +55,12 @@ export function MergeDialog({
                 <Radio
                   key={o.id}
                   value={o.id}
-                  label={tc.mergeOption(o.number, t.channel(o.channel), t.status(o.status), o.subject ?? "")}
+                  label={tc.mergeOption(
+                    o.number,
+                    t.conversationChannel(o.channel),
+                    t.status(o.status),
+                    o.subject ?? "",
+                  )}
                 />
               ))}
             </Stack>

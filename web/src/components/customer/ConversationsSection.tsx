@@ -28,7 +28,7 @@ export function ConversationsSection({ customer, full, currentConversationId }: 
                 {c.subject ? ` · ${c.subject}` : ""}
               </a>
               <Text size="xs" c="gray.7">
-                {t.channel(c.channel)} · {t.status(c.status)} ·{" "}
+                {t.conversationChannel(c.channel)} · {t.status(c.status)} ·{" "}
                 <time dateTime={c.lastMessageAt}>{formatDateTime(c.lastMessageAt)}</time>
               </Text>
               {c.lastMessage ? (

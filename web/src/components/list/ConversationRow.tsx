@@ -84,7 +84,7 @@ export const ConversationRow = memo(function ConversationRow({
       </span>
       <span className="lrow-meta">
         <span className="lrow-channel">
-          {t.channel(c.channel)} · {s.number(c.number)}
+          {t.conversationChannel(c.channel)} · {s.number(c.number)}
         </span>
         {priority ? (
           <span className="lrow-priority" data-priority={priority}>

@@ -113,7 +113,7 @@ export function FilterBar({ filters, onFilters }: Props) {
             label={s.channelLabel}
             any={s.anyChannel}
             value={filters.channel}
-            choices={channels.map((c) => ({ value: c, label: t.channel(c) }))}
+            choices={channels.map((c) => ({ value: c, label: t.conversationChannel(c) }))}
             onChange={(channel) => set({ channel })}
           />
           <FilterSelect
