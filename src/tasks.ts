@@ -1,6 +1,7 @@
 // modules that own customer rows register their merge hooks when loaded: every role loads these
 import { apiChannelTasks } from "./channels/api/tasks.ts";
 import { chatTasks } from "./channels/chat/tasks.ts";
+import { metaTasks } from "./channels/meta/tasks.ts";
 import { voiceTasks } from "./channels/twilio/tasks.ts";
 import "./consent/consent-merge.ts";
 import "./conversations/conversations.ts";
@@ -23,6 +24,7 @@ export const allTasks: AnyTask[] = [
   ...webhookTasks,
   ...chatTasks,
   ...voiceTasks,
+  ...metaTasks,
   ...apiChannelTasks,
 ];
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listConversations } from "../src/conversations/conversations.ts";
+import { getConversation, listConversations } from "../src/conversations/conversations.ts";
 import { listInboxes } from "../src/conversations/inboxes.ts";
 import { type Db, rows } from "../src/db/client.ts";
 import { getDelivery, setProvider } from "../src/delivery/deliveries.ts";
@@ -78,6 +78,19 @@ describe("the demo workspace's inboxes and conversations", () => {
     expect(comment?.threadKey).toMatch(/^comments:\d+_\d+$/);
     expect(comment?.metadata.postText).toEqual(expect.stringContaining("Offline mode"));
     expect(comment?.metadata.replyTo).toEqual({ kind: "comment", id: expect.any(String) });
+    // every comment conversation shows its post, stored with the demo (nothing read from Meta)
+    const commented = page.data.filter((c) => c.channel && ["messenger", "instagram"].includes(c.channel));
+    const posts = await Promise.all(commented.map(async (c) => (await getConversation(db, ws, c.id)).post));
+    expect(posts.filter((p) => p !== null)).toHaveLength(SCRIPTS.filter((s) => s.comment).length);
+    expect(posts).toContainEqual(
+      expect.objectContaining({ status: "ready", text: expect.stringContaining("Offline mode") }),
+    );
+    expect(posts).toContainEqual(
+      expect.objectContaining({ status: "ready", permalinkUrl: "https://www.instagram.com/p/C8xYz12AbCd/" }),
+    );
+    expect(
+      await rows(db, sql`SELECT 1 FROM jobs WHERE workspace_id = ${ws} AND task = 'meta.fetch_post'`),
+    ).toEqual([]);
     const quoted = all.find((m) => m.kind === "email" && m.html?.includes("blockquote"));
     expect(quoted?.text).toContain("> We have refunded your last payment.");
     expect(quoted?.html).not.toContain("<script");

@@ -38,6 +38,8 @@ describe("the agent web app under /inbox/", () => {
     expect(csp).toContain(`style-src 'self' 'nonce-${nonce}'`);
     expect(csp).toMatch(/connect-src 'self' ws:\/\/localhost(:\d+)?/);
     expect(csp).toContain("frame-ancestors 'none'");
+    // pictures of commented posts come from Meta's CDNs only, never from anywhere on the web
+    expect(csp).toContain("img-src 'self' data: https://*.fbcdn.net https://*.cdninstagram.com;");
     expect(csp).not.toContain("unsafe-inline");
     expect(res.body).toContain(`nonce="${nonce}"`);
     expect(res.body).not.toContain("RAPPORT_CSP_NONCE");

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attachmentStoreFor } from "../src/conversations/attachments.ts";
 import { receiveInbound } from "../src/conversations/inbound.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
+import { recordPostOutcome } from "../src/conversations/social-posts.ts";
 import type { App } from "../src/http/app.ts";
 import { uuidv7 } from "../src/ids.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
@@ -89,7 +90,10 @@ afterAll(async () => {
 
 type Agent = Awaited<ReturnType<typeof signedIn>>;
 
-/** Every payload in every field: an SMS customer (name, traits, messages, files), an email, labels, a note, canned responses. */
+/**
+ * Every payload in every field: an SMS customer (name, traits, messages, files), an email,
+ * labels, a note, canned responses, a commented post.
+ */
 async function seed(agent: Agent) {
   const db = app.ctx.database.db;
   const ws = agent.workspace.id;
@@ -186,7 +190,39 @@ async function seed(agent: Agent) {
     payload: Buffer.from(raw),
   });
   expect(mail.statusCode, mail.body).toBe(200);
-  return { conversationId, customerId, email: mail.json<{ conversationId: string }>().conversationId };
+  // a comment under a post whose text (as the Graph API gave it) is every payload, one a line
+  const page = await createInbox(db, ws, { kind: "messenger", name: "Page", address: "1000" });
+  const comment = await receiveInbound(
+    db,
+    ws,
+    {
+      inboxId: page.id,
+      from: [{ kind: "messenger_psid", value: "2001" }],
+      contactAddress: "2001",
+      providerMessageId: "c_1",
+      text: PAYLOADS[1] ?? "",
+      threadKey: "comments:1000_5",
+      metadata: {
+        source: "facebook_comment",
+        post: { id: "1000_5" },
+        replyTo: { kind: "comment", id: "c_1" },
+      },
+    },
+    opts,
+  );
+  await recordPostOutcome(db, ws, page.id, "1000_5", {
+    kind: "ready",
+    text: PAYLOADS.join("\n"),
+    permalinkUrl: `javascript:${set}`,
+    mediaUrl: `javascript:${set}`,
+    postedAt: new Date(),
+  });
+  return {
+    conversationId,
+    customerId,
+    email: mail.json<{ conversationId: string }>().conversationId,
+    comment: comment.conversationId,
+  };
 }
 
 /** A signed-in page that records dialogs, refused scripts and failures. */
@@ -311,6 +347,16 @@ describe.skipIf(!haveBrowser)("stored XSS payloads in every field (needs Debian'
     await frame.getByText("{{constructor.constructor('alert(1)')()}}").waitFor();
     const inert = await expectInert(page, dialogs, refused);
     expect(inert.frames).toBe(1);
+
+    // the post a comment belongs to: its text as written, all of it once shown in full
+    await page.goto(`${base}/inbox/c/${s.comment}`);
+    const post = page.locator(".post-card");
+    await post.locator(".post-card-text").waitFor();
+    await post.getByRole("button", { name: "Show more" }).click();
+    expect(await post.locator(".post-card-text").textContent()).toBe(PAYLOADS.join("\n"));
+    // a link of another scheme is no link
+    expect(await post.locator("a, img").count()).toBe(0);
+    await expectInert(page, dialogs, refused);
     await page.context().close();
   }, 300_000);
 });

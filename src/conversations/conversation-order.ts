@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import type { Conversation } from "./conversations.ts";
+import type { ConversationRow } from "./conversations.ts";
 import { PRIORITIES } from "./tables.ts";
 
 // The orders of a conversation list and their cursors. A cursor carries its sort and the sort's
@@ -25,7 +25,7 @@ const Cursor = z.discriminatedUnion("sort", [
 type Cursor = z.infer<typeof Cursor>;
 
 /** The cursor after this row, in this sort. */
-export function encodeCursor(sort: ConversationSort, row: Conversation): string {
+export function encodeCursor(sort: ConversationSort, row: ConversationRow): string {
   const rank = PRIORITIES.indexOf(row.priority);
   const cursor: Cursor =
     sort === "priority"

@@ -10,10 +10,12 @@ import { registerMergeHook } from "../profiles/merge.ts";
 import { publishInTransaction } from "../realtime/bus.ts";
 import { CONVERSATION_SORTS, decodeCursor, encodeCursor, ordering } from "./conversation-order.ts";
 import { conversationsTopic } from "./inbound.ts";
+import { type ConversationPost, POST_COLUMN, POST_JOIN } from "./social-posts.ts";
 import { type Attachment, CONVERSATION_STATUSES, type ConversationSource, PRIORITIES } from "./tables.ts";
 import { readJoin, UNREAD } from "./unread.ts";
 
-export type Conversation = {
+/** A conversation's own fields, as lists show them. */
+export type ConversationRow = {
   id: string;
   number: number;
   inboxId: string;
@@ -40,6 +42,9 @@ export type Conversation = {
   /** The customer wrote since the viewing agent last read it (`POST …/read`), or it was never read. */
   unread: boolean;
 };
+
+/** One conversation: its fields, and the post a comment conversation belongs to (null for the rest). */
+export type Conversation = ConversationRow & { post: ConversationPost | null };
 
 export type ConversationMessage = {
   id: string;
@@ -73,8 +78,8 @@ function requireId(id: string, what: string): void {
 }
 
 /**
- * One conversation, `unread` as the viewing agent sees it; another workspace's id is simply
- * not found.
+ * One conversation, `unread` as the viewing agent sees it, with its post when it is a comment
+ * conversation; another workspace's id is simply not found.
  */
 export async function getConversation(
   db: Db,
@@ -85,7 +90,7 @@ export async function getConversation(
   requireId(id, "conversation");
   const [row] = await rows<Conversation>(
     db,
-    sql`SELECT ${COLUMNS} FROM conversations c ${readJoin(viewer)}
+    sql`SELECT ${COLUMNS}, ${POST_COLUMN} AS post FROM conversations c ${readJoin(viewer)} ${POST_JOIN}
         WHERE c.workspace_id = ${workspaceId} AND c.id = ${id}`,
   );
   if (!row)
@@ -132,7 +137,7 @@ export const ConversationFilter = z.object({
 export type ConversationFilter = z.input<typeof ConversationFilter>;
 
 /** A conversation as a list shows it: who the customer is and what was said last. */
-export type ConversationListItem = Conversation & {
+export type ConversationListItem = ConversationRow & {
   /** The customer's name, else their email or phone, else the address they wrote from. */
   customerName: string | null;
   /** The latest message or note (activities left out), its text cut to 140 characters. */
@@ -240,7 +245,12 @@ export async function listMessages(
   db: Db,
   workspaceId: string,
   conversationId: string,
-  page: { limit: number; after?: string | undefined; before?: string | undefined; latest?: boolean | undefined },
+  page: {
+    limit: number;
+    after?: string | undefined;
+    before?: string | undefined;
+    latest?: boolean | undefined;
+  },
 ): Promise<{ data: ConversationMessage[]; nextCursor: string | null; previousCursor: string | null }> {
   await getConversation(db, workspaceId, conversationId);
   if (page.after !== undefined && (page.before !== undefined || page.latest)) {

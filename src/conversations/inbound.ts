@@ -80,6 +80,11 @@ export async function receiveInbound(
     defaultCountry: string;
     /** The inbox, when the caller has just read it (to verify a signature): not read again. */
     inbox?: Inbox | undefined;
+    /**
+     * Work that must commit with the message (a job about it), run in its transaction once the
+     * message is written; never for a replay.
+     */
+    inTransaction?: ((tx: Db, stored: InboundResult) => Promise<void>) | undefined;
   },
 ): Promise<InboundResult> {
   message = withoutNul(message);
@@ -107,9 +112,18 @@ export async function receiveInbound(
       ? undefined
       : await nextConversationNumber(db, workspaceId);
   try {
-    return await transactionWithRetry(db, (tx) =>
-      writeInbound(tx, workspaceId, inbox, message, { identifiers, at, known, threadKey, early, embedded }),
-    );
+    return await transactionWithRetry(db, async (tx) => {
+      const stored = await writeInbound(tx, workspaceId, inbox, message, {
+        identifiers,
+        at,
+        known,
+        threadKey,
+        early,
+        embedded,
+      });
+      await opts.inTransaction?.(tx, stored);
+      return stored;
+    });
   } catch (err) {
     // a replay (or a twin taken in concurrently) is found by the insert itself, not looked up
     // first: replays are rare, and every other message saves the lookup

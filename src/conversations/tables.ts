@@ -229,3 +229,33 @@ export const conversationReads = pgTable(
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.userId, t.conversationId] })],
 );
+
+/**
+ * The post or media a comment conversation belongs to (thread `comments:<external id>`), read
+ * from the provider after the first comment: Meta's comment webhooks carry no post text. A
+ * row is written with the comment that first names the post (pending: `fetched_at` NULL) and
+ * completed by the fetch; `last_error` says why a fetched post could not be read. The media
+ * URL is the provider's, kept as a display hint only (it expires), never fetched by Rapport.
+ */
+export const socialPosts = pgTable(
+  "social_posts",
+  {
+    workspaceId: uuid("workspace_id").notNull(),
+    inboxId: uuid("inbox_id").notNull(),
+    /** The provider's id: a Facebook post id (`<page>_<post>`) or an Instagram media id. */
+    externalId: text("external_id").notNull(),
+    /** What the post says (Facebook `message`, Instagram `caption`): untrusted, shown as text. */
+    text: text("text"),
+    permalinkUrl: text("permalink_url"),
+    mediaUrl: text("media_url"),
+    postedAt: tz("posted_at"),
+    /** When the provider last answered for good (the post, or why it cannot be read). */
+    fetchedAt: tz("fetched_at"),
+    lastError: text("last_error"),
+    /** Calls made to the provider for this post. */
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.inboxId, t.externalId] })],
+);

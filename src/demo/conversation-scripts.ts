@@ -14,20 +14,31 @@ export type Script = {
   subject?: string;
   quoted?: { at: string; text: string };
   /** Social: a comment under one of the brand's posts instead of a direct message. */
-  comment?: { postId: string; postText: string; permalink: string };
+  comment?: DemoPost;
   /** X: a public mention instead of a DM. */
   mention?: boolean;
 };
 
-const OFFLINE_POST = {
+/** One of the brand's posts (or Instagram media) customers comment on. */
+export type DemoPost = {
+  postId: string;
+  postText: string;
+  permalink: string;
+  /** When the brand posted it, in hours before the demo was loaded. */
+  postedHoursAgo: number;
+};
+
+const OFFLINE_POST: DemoPost = {
   postId: "109876543210987_122134567890123456",
   postText: "Offline mode is here for everyone on Premium: download any playlist and listen anywhere ✈️",
   permalink: "https://www.facebook.com/melodia/posts/122134567890123456",
+  postedHoursAgo: 26,
 };
-const WRAPPED_MEDIA = {
+const WRAPPED_MEDIA: DemoPost = {
   postId: "18012345678901234",
   postText: "Your year in music is ready 🎧 What was your top song?",
   permalink: "https://www.instagram.com/p/C8xYz12AbCd/",
+  postedHoursAgo: 30,
 };
 
 export const SCRIPTS: Script[] = [

@@ -3,6 +3,7 @@ import { sanitizeEmailHtml } from "../channels/email/sanitize-html.ts";
 import { updateConversation } from "../conversations/conversations.ts";
 import { type InboundMessage, receiveInbound } from "../conversations/inbound.ts";
 import { replyToConversation } from "../conversations/replies.ts";
+import { storeKnownPost } from "../conversations/social-posts.ts";
 import type { Db } from "../db/client.ts";
 import { SCRIPTS, type Script } from "./conversation-scripts.ts";
 import { DEMO_EMAIL_ADDRESS, DEMO_INSTAGRAM_ID, DEMO_PAGE_ID, type DemoInboxes } from "./inboxes.ts";
@@ -93,6 +94,19 @@ export async function seedConversations(
         ...(script.labels ? { labels: script.labels } : {}),
       });
     }
+  }
+  // the posts commented on, as the Graph API would have given them (the demo's inboxes are
+  // sandboxed: nothing is read from Meta)
+  const stored = new Set<string>();
+  for (const script of SCRIPTS) {
+    const post = script.comment;
+    if (!post || stored.has(post.postId)) continue;
+    stored.add(post.postId);
+    await storeKnownPost(db, workspaceId, inboxes[script.inbox].id, post.postId, {
+      text: post.postText,
+      permalinkUrl: post.permalink,
+      postedAt: new Date(now - post.postedHoursAgo * HOUR),
+    });
   }
   return count;
 }

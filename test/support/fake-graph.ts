@@ -47,13 +47,16 @@ const field = (value: unknown, ...path: string[]): unknown => {
 /**
  * A local stand-in for the Graph API at `{url}/v21.0` and for Meta's media CDN: checks the
  * bearer token, answers the Send API (`/{node}/messages`: `{ recipient_id, message_id }`),
- * comment replies (`/{id}/comments`, `/{id}/replies`: `{ id }`) and Graph's errors for bodies
- * it would refuse; records every call. `GET /media/<name>` serves a file's bytes (or 404 for
+ * comment replies (`/{id}/comments`, `/{id}/replies`: `{ id }`), reads of the posts given to
+ * `setPost` (`GET /{id}?fields=…`: the fields asked for; an unknown id gets Graph's code 100)
+ * and Graph's errors for bodies it would refuse; records every call. `GET /media/<name>` serves a file's bytes (or 404 for
  * names starting with `missing`), so attachment URLs can point here.
  */
 export async function startFakeGraph(token: string) {
   const requests: GraphRequest[] = [];
   const scripted: GraphAnswer[] = [];
+  // posts and media readable with `GET /{id}?fields=…`
+  const posts = new Map<string, Record<string, unknown>>();
   const answer = (req: GraphRequest): GraphAnswer => {
     if (req.headers.authorization !== `Bearer ${token}`) {
       return graphError(400, 190, "Invalid OAuth access token - Cannot parse access token");
@@ -73,6 +76,25 @@ export async function startFakeGraph(token: string) {
       return {
         status: 200,
         body: { recipient_id: recipient, message_id: `m_${randomBytes(24).toString("base64url")}` },
+      };
+    }
+    const node = /^\/([^/?]+)\?fields=([^&]*)$/.exec(path);
+    if (req.method === "GET" && node) {
+      const id = decodeURIComponent(node[1] ?? "");
+      const post = posts.get(id);
+      if (!post) {
+        return graphError(
+          400,
+          100,
+          `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+          { subcode: 33, type: "GraphMethodException" },
+        );
+      }
+      // Graph answers the fields asked for (and the id), never the others
+      const fields = decodeURIComponent(node[2] ?? "").split(",");
+      return {
+        status: 200,
+        body: { ...Object.fromEntries(Object.entries(post).filter(([k]) => fields.includes(k))), id },
       };
     }
     const reply = /^\/([^/]+)\/(comments|replies)$/.exec(path);
@@ -130,6 +152,8 @@ export async function startFakeGraph(token: string) {
     /** The base URL to give an inbox as `graphBaseUrl`. */
     graphBaseUrl: `${url}${VERSION}`,
     requests,
+    /** Makes a post (Facebook fields) or a media (Instagram fields) readable by its id. */
+    setPost: (id: string, fields: Record<string, unknown>) => posts.set(id, fields),
     /** Queues answers given, in order, before the fake answers on its own again. */
     answerNext: (...answers: GraphAnswer[]) => scripted.push(...answers),
     close: () =>

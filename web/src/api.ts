@@ -29,6 +29,19 @@ export const LastMessage = z.object({
   at: z.string(),
 });
 
+/** The post a comment conversation belongs to; its text is the brand's post, shown as text only. */
+export const Post = z.object({
+  id: z.string(),
+  text: z.nullable(z.string()),
+  permalinkUrl: z.nullable(z.string()),
+  /** Meta's picture URL: it expires, so a failed load hides the picture. */
+  mediaUrl: z.nullable(z.string()),
+  postedAt: z.nullable(z.string()),
+  /** ready, pending (being read), unavailable (Meta would not give it). */
+  status: z.string(),
+});
+export type Post = z.infer<typeof Post>;
+
 export const Conversation = z.object({
   id: z.string(),
   number: z.number(),
@@ -51,6 +64,8 @@ export const Conversation = z.object({
   customerName: z.optional(z.nullable(z.string())),
   lastMessage: z.optional(z.nullable(LastMessage)),
   unread: z.optional(z.boolean()),
+  /** One conversation (not list rows): the post of a comment conversation, null for the rest. */
+  post: z.optional(z.nullable(Post)),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

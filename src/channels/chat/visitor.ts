@@ -1,5 +1,9 @@
 import { getMessagingSettings } from "../../consent/settings.ts";
-import { type Conversation, getConversation } from "../../conversations/conversations.ts";
+import {
+  type Conversation,
+  type ConversationRow,
+  getConversation,
+} from "../../conversations/conversations.ts";
 import type { Db } from "../../db/client.ts";
 import { AppError, isAppError } from "../../errors.ts";
 import { type Customer, findByIdentifier } from "../../profiles/customers.ts";
@@ -77,7 +81,7 @@ export function primaryAddress(visitor: Visitor): VisitorAddress {
  * profile, and was written from one of their addresses. An unproven visitor never sees a
  * conversation held under a user id, even when a typed-in email joined them to that account.
  */
-export function canSee(visitor: Visitor, conversation: Conversation): boolean {
+export function canSee(visitor: Visitor, conversation: ConversationRow): boolean {
   if (conversation.inboxId !== visitor.chat.inbox.id) return false;
   if (conversation.customerId !== visitor.customer.id) return false;
   const contact = conversation.contactAddress;

@@ -46,6 +46,8 @@ export type MetaComment = {
   at: Date | undefined;
   /** One conversation per commenter and post: `comments:<post or media id>`. */
   threadKey: string;
+  /** The post or media commented on, when the webhook names it (with its link, when it gives one). */
+  post: { id: string; permalinkUrl?: string | undefined } | undefined;
   subject: string;
   metadata: Record<string, unknown>;
 };
@@ -222,6 +224,7 @@ function readChange(
       text: c.message ?? "",
       at: c.created_time ?? entryTime,
       threadKey: `comments:${c.post_id}`,
+      post: { id: c.post_id, permalinkUrl: c.post?.permalink_url },
       subject: "Comment on your Facebook post",
       metadata: {
         source: "facebook_comment",
@@ -253,6 +256,7 @@ function readChange(
       text: c.text ?? "",
       at: entryTime,
       threadKey: `comments:${mediaId}`,
+      post: c.media ? { id: c.media.id } : undefined,
       subject:
         field === "live_comments" ? "Comment on your Instagram live" : "Comment on your Instagram post",
       metadata: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HttpAnswer } from "../../delivery/providers/http-call.ts";
 import type { OutboundMessage } from "../../delivery/providers/types.ts";
-import { graphCall, isRapportEcho, mapGraphAnswer } from "./graph.ts";
+import { graphCall, isGraphId, isRapportEcho, mapGraphAnswer, readGraphPost } from "./graph.ts";
 
 const answer = (status: number, json: unknown, headers: Record<string, string> = {}): HttpAnswer => ({
   status,
@@ -121,5 +121,63 @@ describe("graphCall", () => {
     });
     expect(isRapportEcho(undefined)).toBe(false);
     expect(isRapportEcho("campaign:42")).toBe(false);
+  });
+});
+
+describe("readGraphPost", () => {
+  it("reads a Facebook post's message, link, picture and time", () => {
+    expect(
+      readGraphPost("messenger", {
+        id: "1_2",
+        message: "Hello",
+        permalink_url: "https://www.facebook.com/p/2",
+        full_picture: "https://scontent.xx.fbcdn.net/2.jpg",
+        created_time: "2024-11-24T09:28:20+0000",
+      }),
+    ).toEqual({
+      text: "Hello",
+      permalinkUrl: "https://www.facebook.com/p/2",
+      mediaUrl: "https://scontent.xx.fbcdn.net/2.jpg",
+      postedAt: new Date("2024-11-24T09:28:20Z"),
+    });
+    // a post with nothing but its id (a shared link without words)
+    expect(readGraphPost("messenger", { id: "1_3" })).toEqual({
+      text: null,
+      permalinkUrl: null,
+      mediaUrl: null,
+      postedAt: null,
+    });
+    expect(readGraphPost("messenger", "not an object")).toBeUndefined();
+  });
+
+  it("takes an Instagram video's thumbnail as its picture, an image's media_url, and drops other schemes and bad times", () => {
+    const media = {
+      caption: "Hi",
+      permalink: "https://www.instagram.com/p/X/",
+      media_url: "https://scontent.cdninstagram.com/v.mp4",
+      thumbnail_url: "https://scontent.cdninstagram.com/t.jpg",
+      timestamp: "2024-11-23T18:00:00+0000",
+    };
+    expect(readGraphPost("instagram", { ...media, media_type: "VIDEO" })?.mediaUrl).toBe(
+      "https://scontent.cdninstagram.com/t.jpg",
+    );
+    expect(readGraphPost("instagram", { ...media, media_type: "IMAGE" })?.mediaUrl).toBe(
+      "https://scontent.cdninstagram.com/v.mp4",
+    );
+    expect(
+      readGraphPost("instagram", {
+        caption: 42,
+        permalink: "javascript:alert(1)",
+        media_url: "data:image/png;base64,AAAA",
+        timestamp: "yesterday",
+      }),
+    ).toEqual({ text: null, permalinkUrl: null, mediaUrl: null, postedAt: null });
+  });
+
+  it("reads only Graph ids of posts and media", () => {
+    expect(isGraphId("109876543210987_122134567890123456")).toBe(true);
+    expect(isGraphId("18012345678901234")).toBe(true);
+    for (const bad of ["unknown", "", "1_2_3", "../me", "1?fields=access_token"])
+      expect(isGraphId(bad)).toBe(false);
   });
 });

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { type HttpAnswer, isTransientStatus, retryableAnswer } from "../../delivery/providers/http-call.ts";
+import { webUrl } from "../../conversations/social-posts.ts";
+import {
+  callProvider,
+  DEFAULT_PROVIDER_TIMEOUT_MS,
+  type HttpAnswer,
+  type HttpCall,
+  isTransientStatus,
+  retryableAnswer,
+} from "../../delivery/providers/http-call.ts";
 import type { OutboundMessage, SendResult } from "../../delivery/providers/types.ts";
 import type { MetaInboxKind } from "./config.ts";
 
@@ -111,6 +119,15 @@ export function mapGraphAnswer(answer: HttpAnswer): SendResult {
       reason: `meta_bad_answer: ${answer.status} without a message or comment id`,
     };
   }
+  return graphFailure(answer);
+}
+
+/**
+ * A Graph error answer as a failure: throttling, outages and the codes Meta documents as
+ * transient are retryable (with Retry-After when given); anything else is final, with Meta's
+ * own message.
+ */
+export function graphFailure(answer: HttpAnswer): Extract<SendResult, { ok: false }> {
   const parsed = GraphError.safeParse(answer.json);
   const error = parsed.success ? parsed.data.error : undefined;
   const code = error?.code;
@@ -125,4 +142,95 @@ export function mapGraphAnswer(answer: HttpAnswer): SendResult {
     error?.is_transient === true ||
     (code !== undefined && (RETRYABLE_CODES.has(code) || isBusinessRateLimit(code)));
   return retryable ? retryableAnswer(answer, reason) : { ok: false, retryable: false, reason };
+}
+
+/** What Rapport reads of a Facebook post or an Instagram media, by the inbox's kind. */
+export const POST_FIELDS: Record<MetaInboxKind, string> = {
+  messenger: "message,permalink_url,full_picture,created_time",
+  instagram: "caption,permalink,media_url,thumbnail_url,media_type,timestamp",
+};
+
+/** The Graph path that reads one post or media with the fields Rapport shows. */
+export function postPath(kind: MetaInboxKind, id: string): string {
+  return `/${seg(id)}?fields=${POST_FIELDS[kind]}`;
+}
+
+/** A post as Rapport keeps it: its words, its link, its picture (a display hint), its time. */
+export type GraphPost = {
+  text: string | null;
+  permalinkUrl: string | null;
+  mediaUrl: string | null;
+  postedAt: Date | null;
+};
+
+// each field read on its own: one of an unexpected shape is left out, the rest is kept
+const field = z.string().max(100_000).optional().catch(undefined);
+const FacebookPost = z.object({
+  message: field,
+  permalink_url: field,
+  full_picture: field,
+  created_time: field,
+});
+const InstagramMedia = z.object({
+  caption: field,
+  permalink: field,
+  media_url: field,
+  thumbnail_url: field,
+  media_type: field,
+  timestamp: field,
+});
+
+function graphTime(value: string | undefined): Date | null {
+  // Graph writes `2024-11-24T09:28:20+0000`
+  const at = value ? new Date(value) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? at : null;
+}
+
+/**
+ * Reads Graph's answer for a post (Facebook: `message`, `permalink_url`, `full_picture`,
+ * `created_time`) or a media (Instagram: `caption`, `permalink`, `media_url` — a video's
+ * picture is its `thumbnail_url` —, `timestamp`); undefined when the answer is no object.
+ */
+export function readGraphPost(kind: MetaInboxKind, json: unknown): GraphPost | undefined {
+  if (kind === "messenger") {
+    const p = FacebookPost.safeParse(json);
+    if (!p.success) return undefined;
+    return {
+      text: p.data.message ?? null,
+      permalinkUrl: webUrl(p.data.permalink_url),
+      mediaUrl: webUrl(p.data.full_picture),
+      postedAt: graphTime(p.data.created_time),
+    };
+  }
+  const m = InstagramMedia.safeParse(json);
+  if (!m.success) return undefined;
+  const video = m.data.media_type === "VIDEO";
+  return {
+    text: m.data.caption ?? null,
+    permalinkUrl: webUrl(m.data.permalink),
+    mediaUrl: webUrl(video ? m.data.thumbnail_url : (m.data.media_url ?? m.data.thumbnail_url)),
+    postedAt: graphTime(m.data.timestamp),
+  };
+}
+
+/** Graph's ids of posts and media: digits, a page's posts as `<page>_<post>`. */
+export function isGraphId(id: string): boolean {
+  return /^\d{1,64}(_\d{1,64})?$/.test(id);
+}
+
+/** A Graph read (`GET`) with the inbox's token, under a deadline; network failures come back retryable. */
+export async function readGraph(
+  config: { graphBaseUrl: string; pageAccessToken: string; timeoutMs?: number | undefined },
+  path: string,
+  signal: AbortSignal,
+): Promise<HttpCall> {
+  return callProvider(
+    `${config.graphBaseUrl.replace(/\/$/, "")}${path}`,
+    {
+      method: "GET",
+      headers: { authorization: `Bearer ${config.pageAccessToken}`, accept: "application/json" },
+    },
+    signal,
+    config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+  );
 }

@@ -17,6 +17,7 @@ import {
 } from "./events.ts";
 import { isRapportEcho } from "./graph.ts";
 import { attachmentRefs, fetchMetaAttachments } from "./media.ts";
+import { queuePostFetch } from "./posts.ts";
 import { verifyMetaSignature } from "./signature.ts";
 import { applyMetaStatus, META_PROVIDER_KIND } from "./statuses.ts";
 
@@ -113,12 +114,16 @@ function traitsOf(contact: MetaContact): Traits | undefined {
   return undefined;
 }
 
-async function store(ctx: Ctx, message: Omit<InboundMessage, "inboxId">): Promise<Applied> {
+async function store(
+  ctx: Ctx,
+  message: Omit<InboundMessage, "inboxId">,
+  inTransaction?: (tx: Db) => Promise<void>,
+): Promise<Applied> {
   const result = await receiveInbound(
     ctx.db,
     ctx.workspaceId,
     { inboxId: ctx.inbox.id, ...message },
-    { defaultCountry: ctx.opts.defaultCountry, inbox: ctx.inbox },
+    { defaultCountry: ctx.opts.defaultCountry, inbox: ctx.inbox, inTransaction },
   );
   return result.duplicate ? "duplicate" : "stored";
 }
@@ -191,17 +196,24 @@ async function applyComment(ctx: Ctx, c: MetaComment): Promise<Applied> {
   const contact = c.contact;
   if (!contact) return { what: c.commentId, reason: "the comment names no author" };
   const traits = traitsOf(contact);
-  return store(ctx, {
-    from: [{ kind: ctx.identity, value: contact.id }],
-    contactAddress: contact.id,
-    ...(traits ? { traits } : {}),
-    providerMessageId: c.commentId,
-    text: c.text,
-    threadKey: c.threadKey,
-    subject: c.subject,
-    metadata: c.metadata,
-    receivedAt: c.at,
-  });
+  const post = c.post;
+  // the post's text comes from the Graph API: asked for with the comment, once per post
+  const fetchPost = post ? (tx: Db) => queuePostFetch(tx, ctx.workspaceId, ctx.inbox.id, post) : undefined;
+  return store(
+    ctx,
+    {
+      from: [{ kind: ctx.identity, value: contact.id }],
+      contactAddress: contact.id,
+      ...(traits ? { traits } : {}),
+      providerMessageId: c.commentId,
+      text: c.text,
+      threadKey: c.threadKey,
+      subject: c.subject,
+      metadata: c.metadata,
+      receivedAt: c.at,
+    },
+    fetchPost,
+  );
 }
 
 /**

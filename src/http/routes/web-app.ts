@@ -38,16 +38,21 @@ function socketOrigins(request: FastifyRequest): string {
   return host ? ` ${request.protocol === "https" ? "wss" : "ws"}://${host}` : "";
 }
 
+// the pictures of the Facebook posts and Instagram media comments belong to, loaded by the
+// agent's browser from Meta's CDNs (Rapport never fetches them)
+const META_IMAGE_HOSTS = "https://*.fbcdn.net https://*.cdninstagram.com";
+
 /**
  * The app's policy: its own scripts and styles only (Mantine's style tags carry the nonce),
- * the API and live feed on this origin, never framed.
+ * images of its own and of commented posts on Meta's CDNs, the API and live feed on this
+ * origin, never framed.
  */
 export function webAppCsp(nonce: string, sockets: string): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}'`,
     `style-src 'self' 'nonce-${nonce}'`,
-    "img-src 'self' data:",
+    `img-src 'self' data: ${META_IMAGE_HOSTS}`,
     "font-src 'self'",
     `connect-src 'self'${sockets}`,
     "object-src 'none'",

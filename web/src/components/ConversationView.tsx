@@ -10,6 +10,7 @@ import type { Panel } from "./actions/panels.ts";
 import { SnoozeDialog } from "./actions/SnoozeDialog.tsx";
 import { Composer, type ComposerControl } from "./Composer.tsx";
 import { MessageItem } from "./MessageItem.tsx";
+import { PostCard } from "./message/PostCard.tsx";
 import { TypingIndicator } from "./message/TypingIndicator.tsx";
 
 // dialogs load when first opened: the conversation shows without them
@@ -110,6 +111,7 @@ export function ConversationView({
         onCustomer={onCustomer}
         heading={heading}
       />
+      {data.post ? <PostCard key={data.post.id} post={data.post} channel={data.channel} /> : null}
       {/* focusable, so a keyboard can scroll the history when it holds no link or button */}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the keyboard (WCAG 2.1.1) */}
       <section className="messages" aria-label={t.messages} tabIndex={0}>
