@@ -3,18 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestRawEmail } from "../src/channels/email/ingest.ts";
-import { getMessagingSettings } from "../src/consent/settings.ts";
 import { localAttachmentStore } from "../src/conversations/attachments.ts";
 import { receiveInbound } from "../src/conversations/inbound.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
 import { replyToConversation } from "../src/conversations/replies.ts";
 import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
-import { getDelivery, setProvider } from "../src/delivery/deliveries.ts";
+import { getDelivery } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import { closeSmtpTransports } from "../src/delivery/providers/smtp.ts";
 import { createTestWorkspace } from "./support/factories.ts";
-import { type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
+import { emailThroughFakeSmtp, type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
 
 let db: Db;
 let smtp: FakeSmtp;
@@ -33,14 +32,7 @@ const header = (raw: string, name: string) =>
 describe("an agent's email reply", () => {
   it("threads in the customer's mail client, quotes their words as they wrote them, and their answer comes back to it", async () => {
     const ws = (await createTestWorkspace()).workspace.id;
-    await getMessagingSettings(db, ws);
-    await setProvider(db, ws, "email", "smtp", {
-      host: smtp.host,
-      port: smtp.port,
-      secure: false,
-      from: "Melodia <support@melodia.example>",
-      timeoutMs: 5000,
-    });
+    await emailThroughFakeSmtp(db, ws, smtp);
     const inbox = await createInbox(db, ws, {
       kind: "email",
       name: "Support",

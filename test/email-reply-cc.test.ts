@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestRawEmail } from "../src/channels/email/ingest.ts";
-import { getMessagingSettings } from "../src/consent/settings.ts";
 import { addSuppression } from "../src/consent/suppressions.ts";
 import { localAttachmentStore } from "../src/conversations/attachments.ts";
 import { listMessages } from "../src/conversations/conversations.ts";
@@ -12,12 +11,11 @@ import { receiveInbound } from "../src/conversations/inbound.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
 import type { Db } from "../src/db/client.ts";
 import { rows } from "../src/db/client.ts";
-import { setProvider } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import { closeSmtpTransports } from "../src/delivery/providers/smtp.ts";
 import type { App } from "../src/http/app.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
-import { type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
+import { emailThroughFakeSmtp, type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
 
 let app: App;
 let db: Db;
@@ -48,14 +46,7 @@ const header = (raw: string, name: string) =>
 async function emailWorkspace() {
   const t = await createTestWorkspace();
   const ws = t.workspace.id;
-  await getMessagingSettings(db, ws);
-  await setProvider(db, ws, "email", "smtp", {
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    from: "Melodia <support@melodia.example>",
-    timeoutMs: 5000,
-  });
+  await emailThroughFakeSmtp(db, ws, smtp);
   const inbox = await createInbox(db, ws, {
     kind: "email",
     name: "Support",

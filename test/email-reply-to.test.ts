@@ -8,7 +8,6 @@ import { createInbox } from "../src/conversations/inboxes.ts";
 import { replyToConversation } from "../src/conversations/replies.ts";
 import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
-import { setProvider } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import { closeSmtpTransports, createSmtpProvider } from "../src/delivery/providers/smtp.ts";
 import { sendMessage } from "../src/delivery/send.ts";
@@ -16,7 +15,7 @@ import { isAppError } from "../src/errors.ts";
 import { uuidv7 } from "../src/ids.ts";
 import { conversationsIn, messagesOf, startTestListener } from "./support/email-inbound.ts";
 import { createTestWorkspace } from "./support/factories.ts";
-import { type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
+import { emailThroughFakeSmtp, type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
 
 // End to end: an agent's reply leaves through the SMTP provider (to a fake SMTP server) with the
 // conversation's reply+ address as Reply-To; the customer answers that address through Rapport's
@@ -51,16 +50,8 @@ const header = (raw: string, name: string): string | undefined =>
 /** A workspace sending through the fake SMTP server, with an email inbox at its own address. */
 async function setup(inboxConfig: Record<string, unknown>) {
   const ws = (await createTestWorkspace()).workspace.id;
-  await getMessagingSettings(db, ws);
-  await setProvider(db, ws, "email", "smtp", {
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    from: "Melodia <support@melodia.example>",
-    // the provider's own Reply-To: a conversation's address must win over it
-    replyTo: "noreply@melodia.example",
-    timeoutMs: 5000,
-  });
+  // the provider's own Reply-To: a conversation's address must win over it
+  await emailThroughFakeSmtp(db, ws, smtp, { replyTo: "noreply@melodia.example" });
   const address = `support-${uuidv7().slice(-12)}@melodia.example`;
   const inbox = await createInbox(db, ws, { kind: "email", name: "Support", address });
   // stored as given, checked or not: what replies do with a setting saved before its check

@@ -2,23 +2,20 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostTask, fetchMetaPost, PostJob, postJobSpec } from "../src/channels/meta/posts.ts";
 import { conversationsTopic } from "../src/conversations/inbound.ts";
-import { createInbox, type Inbox } from "../src/conversations/inboxes.ts";
+import type { Inbox } from "../src/conversations/inboxes.ts";
 import { type Db, rows } from "../src/db/client.ts";
 import type { App } from "../src/http/app.ts";
 import { createWorker, enqueue, PermanentJobError } from "../src/jobs/index.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
-import { type FakeGraph, graphError, metaFixture, signMeta, startFakeGraph } from "./support/fake-graph.ts";
+import { type FakeGraph, graphError, metaFixture, startFakeGraph } from "./support/fake-graph.ts";
 import { silentLogger, uniqueQueue, waitFor } from "./support/job-helpers.ts";
+import { metaTestInbox, PAGE, postMetaWebhook, TOKEN } from "./support/meta-webhook.ts";
 
 // A comment names its post but carries none of it: the comment's transaction queues a job that
 // reads the post from the Graph API (the fake here), once per inbox and post, and the
 // conversation then shows it. Jobs are taken off the table and run here (or by a worker of
 // this test's own queue), so no other test's worker runs them.
 
-const PAGE = "109876543210987";
-const IG = "17841400000000001";
-const SECRET = "meta-app-secret-7f3a";
-const TOKEN = "EAAGm0PX4ZCpsBO7ZBfake0page0token";
 const FB_POST = "109876543210987_122134567890123456";
 const IG_MEDIA = "18012345678901234";
 const FB_PERMALINK = "https://www.facebook.com/melodia/posts/122134567890123456";
@@ -50,30 +47,12 @@ afterAll(async () => {
   await graph?.close();
 });
 
-async function metaInbox(t: TestWorkspace, kind: "messenger" | "instagram", config: object = {}) {
-  return createInbox(db, t.workspace.id, {
-    kind,
-    name: kind === "messenger" ? "Facebook page" : "Instagram",
-    address: kind === "messenger" ? PAGE : IG,
-    config: {
-      appSecret: SECRET,
-      verifyToken: "verify",
-      pageAccessToken: TOKEN,
-      graphBaseUrl: graph.graphBaseUrl,
-      ...config,
-    },
-  });
+function metaInbox(t: TestWorkspace, kind: "messenger" | "instagram", config: object = {}) {
+  return metaTestInbox(db, t.workspace.id, kind, graph.graphBaseUrl, config);
 }
 
-async function webhook(t: TestWorkspace, inbox: Inbox, body: string) {
-  const res = await app.inject({
-    method: "POST",
-    url: `/webhooks/meta/${t.workspace.id}/inbox/${inbox.id}`,
-    headers: { "content-type": "application/json", "x-hub-signature-256": signMeta(body, SECRET) },
-    payload: body,
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
+function webhook(t: TestWorkspace, inbox: Inbox, body: string) {
+  return postMetaWebhook(app, t.workspace.id, inbox.id, body);
 }
 
 /** A Facebook comment on `post` by another commenter (ids of their own). */

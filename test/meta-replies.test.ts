@@ -1,20 +1,17 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInbox, type Inbox } from "../src/conversations/inboxes.ts";
+import type { Inbox } from "../src/conversations/inboxes.ts";
 import { rows } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import { getDelivery } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
 import { createTestWorkspace, type TestWorkspace, testApp } from "./support/factories.ts";
-import { type FakeGraph, graphError, metaFixture, signMeta, startFakeGraph } from "./support/fake-graph.ts";
+import { type FakeGraph, graphError, metaFixture, startFakeGraph } from "./support/fake-graph.ts";
+import { IG, metaTestInbox, PAGE, postMetaWebhook, TOKEN } from "./support/meta-webhook.ts";
 
-const PAGE = "109876543210987";
 const PSID = "6543210987654321";
-const IG = "17841400000000001";
 const IGSID = "1234567890123456";
-const SECRET = "meta-app-secret-7f3a";
-const TOKEN = "EAAGm0PX4ZCpsBO7ZBfake0page0token";
 const FB_COMMENT = "122134567890123456_1098765432109876";
 const IG_COMMENT = "17998765432109876";
 
@@ -31,29 +28,11 @@ afterAll(async () => {
 const db = async () => (await testDatabase()).db;
 
 async function metaInbox(t: TestWorkspace, kind: "messenger" | "instagram", config: object = {}) {
-  return createInbox(await db(), t.workspace.id, {
-    kind,
-    name: kind === "messenger" ? "Facebook page" : "Instagram",
-    address: kind === "messenger" ? PAGE : IG,
-    config: {
-      appSecret: SECRET,
-      verifyToken: "verify",
-      pageAccessToken: TOKEN,
-      graphBaseUrl: graph.graphBaseUrl,
-      ...config,
-    },
-  });
+  return metaTestInbox(await db(), t.workspace.id, kind, graph.graphBaseUrl, config);
 }
 
-async function webhook(t: TestWorkspace, inbox: Inbox, body: string) {
-  const res = await app.inject({
-    method: "POST",
-    url: `/webhooks/meta/${t.workspace.id}/inbox/${inbox.id}`,
-    headers: { "content-type": "application/json", "x-hub-signature-256": signMeta(body, SECRET) },
-    payload: body,
-  });
-  expect(res.statusCode).toBe(200);
-  return res.json();
+function webhook(t: TestWorkspace, inbox: Inbox, body: string) {
+  return postMetaWebhook(app, t.workspace.id, inbox.id, body);
 }
 
 async function conversationOf(t: TestWorkspace): Promise<string> {

@@ -14,7 +14,7 @@ import { runDelivery } from "../src/delivery/engine.ts";
 import { closeSmtpTransports } from "../src/delivery/providers/smtp.ts";
 import type { App } from "../src/http/app.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
-import { type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
+import { emailThroughFakeSmtp, type FakeSmtp, startFakeSmtp } from "./support/fake-smtp.ts";
 import { startFakeTwilio } from "./support/fake-twilio.ts";
 
 // the reply path and the SMTP provider read the data folder from the environment, as a server does
@@ -178,14 +178,7 @@ describe("a reply's attachments", () => {
   it("go as MIME attachments on email, and the message keeps them", async () => {
     const t = await createTestWorkspace(app.ctx.database);
     const ws = t.workspace.id;
-    await getMessagingSettings(db, ws);
-    await setProvider(db, ws, "email", "smtp", {
-      host: smtp.host,
-      port: smtp.port,
-      secure: false,
-      from: "Melodia <support@melodia.example>",
-      timeoutMs: 5000,
-    });
+    await emailThroughFakeSmtp(db, ws, smtp);
     const inbox = await createInbox(db, ws, {
       kind: "email",
       name: "Support",

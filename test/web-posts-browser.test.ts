@@ -6,13 +6,14 @@ import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchMetaPost, PostJob } from "../src/channels/meta/posts.ts";
 import { attachmentStoreFor } from "../src/conversations/attachments.ts";
-import { createInbox, type Inbox } from "../src/conversations/inboxes.ts";
+import type { Inbox } from "../src/conversations/inboxes.ts";
 import { rows } from "../src/db/client.ts";
 import type { App } from "../src/http/app.ts";
 import { PermanentJobError } from "../src/jobs/index.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
-import { type FakeGraph, graphError, metaFixture, signMeta, startFakeGraph } from "./support/fake-graph.ts";
+import { type FakeGraph, graphError, metaFixture, startFakeGraph } from "./support/fake-graph.ts";
+import { metaTestInbox, PAGE, postMetaWebhook, TOKEN } from "./support/meta-webhook.ts";
 import { signedIn } from "./support/sign-in.ts";
 import { ensureWebBuild } from "./support/web-build.ts";
 import { expectAccessible } from "./support/web-channels.ts";
@@ -21,10 +22,6 @@ import { expectAccessible } from "./support/web-channels.ts";
 // read from the Graph API (the fake here), then its text (a few lines, Show more), picture,
 // time and link, live; or that it could not be loaded, with its link still there.
 
-const PAGE = "109876543210987";
-const IG = "17841400000000001";
-const SECRET = "meta-app-secret-7f3a";
-const TOKEN = "EAAGm0PX4ZCpsBO7ZBfake0page0token";
 const FB_POST = "109876543210987_122134567890123456";
 const IG_MEDIA = "18012345678901234";
 const WEBHOOK_PERMALINK =
@@ -65,29 +62,13 @@ afterAll(async () => {
 
 type Agent = Awaited<ReturnType<typeof signedIn>>;
 
-async function metaInbox(agent: Agent, kind: "messenger" | "instagram") {
-  return createInbox(app.ctx.database.db, agent.workspace.id, {
-    kind,
-    name: kind === "messenger" ? "Facebook page" : "Instagram",
-    address: kind === "messenger" ? PAGE : IG,
-    config: {
-      appSecret: SECRET,
-      verifyToken: "verify",
-      pageAccessToken: TOKEN,
-      graphBaseUrl: graph.graphBaseUrl,
-    },
-  });
+function metaInbox(agent: Agent, kind: "messenger" | "instagram") {
+  return metaTestInbox(app.ctx.database.db, agent.workspace.id, kind, graph.graphBaseUrl);
 }
 
 /** A comment through the signed webhook; answers the conversation it opened. */
 async function comment(agent: Agent, inbox: Inbox, body: string): Promise<string> {
-  const res = await app.inject({
-    method: "POST",
-    url: `/webhooks/meta/${agent.workspace.id}/inbox/${inbox.id}`,
-    headers: { "content-type": "application/json", "x-hub-signature-256": signMeta(body, SECRET) },
-    payload: body,
-  });
-  expect(res.statusCode, res.body).toBe(200);
+  await postMetaWebhook(app, agent.workspace.id, inbox.id, body);
   const [row] = await rows<{ id: string }>(
     app.ctx.database.db,
     sql`SELECT id::text AS id FROM conversations WHERE workspace_id = ${agent.workspace.id} AND inbox_id = ${inbox.id}

@@ -1,5 +1,8 @@
 import { type HeaderLines, type Headers, simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import { getMessagingSettings } from "../../src/consent/settings.ts";
+import type { Db } from "../../src/db/client.ts";
+import { setProvider } from "../../src/delivery/deliveries.ts";
 
 /** One message as the fake server received it. */
 export type ReceivedMail = {
@@ -135,4 +138,25 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Makes the workspace send its email through this fake server, from Melodia's support
+ * address (its messaging settings made first, as a real workspace has them).
+ */
+export async function emailThroughFakeSmtp(
+  db: Db,
+  workspaceId: string,
+  smtp: FakeSmtp,
+  more: Record<string, unknown> = {},
+): Promise<void> {
+  await getMessagingSettings(db, workspaceId);
+  await setProvider(db, workspaceId, "email", "smtp", {
+    host: smtp.host,
+    port: smtp.port,
+    secure: false,
+    from: "Melodia <support@melodia.example>",
+    timeoutMs: 5000,
+    ...more,
+  });
 }
