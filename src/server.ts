@@ -4,7 +4,7 @@ import type { AppContext } from "./context.ts";
 import { closeSmtpTransports } from "./delivery/providers/smtp.ts";
 import type { App } from "./http/app.ts";
 import { createScheduler, createWorker, type Scheduler, type Worker } from "./jobs/index.ts";
-import { allSchedules, allTasks, queueConcurrency } from "./tasks.ts";
+import { allTasks, queueConcurrency, schedulesFor } from "./tasks.ts";
 
 export type Role = "all" | "api" | "worker";
 
@@ -44,7 +44,11 @@ export async function startRoles(ctx: AppContext, role: Role): Promise<Running> 
       logger: ctx.logger,
     });
     await worker.start();
-    scheduler = createScheduler({ database: ctx.database, schedules: allSchedules, logger: ctx.logger });
+    scheduler = createScheduler({
+      database: ctx.database,
+      schedules: schedulesFor(ctx.database.kind),
+      logger: ctx.logger,
+    });
     scheduler.start();
   }
   let closing: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import { voiceTasks } from "./channels/twilio/tasks.ts";
 import "./consent/consent-merge.ts";
 import "./conversations/conversations.ts";
 import { wakeSnoozedSchedule, wakeSnoozedTask } from "./conversations/snooze.ts";
+import { embeddedMaintenanceSchedules, maintenanceTask } from "./db/maintenance.ts";
 import "./delivery/providers/in-app.ts";
 import { deliveryTasks } from "./delivery/tasks.ts";
 import { webhookTasks } from "./delivery/webhooks/tasks.ts";
@@ -26,9 +27,15 @@ export const allTasks: AnyTask[] = [
   ...voiceTasks,
   ...metaTasks,
   ...apiChannelTasks,
+  maintenanceTask,
 ];
 
 export const allSchedules: Schedule[] = [ingestSweepSchedule, wakeSnoozedSchedule];
+
+/** The schedules a worker runs on this database: the embedded one also keeps its own statistics. */
+export function schedulesFor(kind: "pglite" | "postgres"): Schedule[] {
+  return kind === "pglite" ? [...allSchedules, ...embeddedMaintenanceSchedules] : allSchedules;
+}
 
 /** The queues the worker serves and how many jobs of each may run at once. */
 export const queueConcurrency: Record<string, number> = { default: 4, ingest: 2, delivery: 4, webhooks: 2 };
