@@ -151,7 +151,10 @@ describe.skipIf(!haveBrowser)("the post of a comment conversation (needs Debian'
       await page.goto(`${base}/inbox/c/${fb}`);
       const card = page.locator(".post-card");
       await card.getByText("Loading the post…").waitFor();
-      expect(await card.getAttribute("aria-labelledby")).toBeTruthy();
+      // the card is a region named by its own title
+      const labelledBy = await card.getAttribute("aria-labelledby");
+      expect(labelledBy).toMatch(/\S/);
+      expect(await page.locator(`[id="${labelledBy}"]`).textContent()).toBe("Your post on Facebook");
       expect(await card.getByText("Your post on Facebook").count()).toBe(1);
       expect(await card.getByRole("link", { name: "View on Facebook" }).getAttribute("href")).toBe(
         WEBHOOK_PERMALINK,
