@@ -61,8 +61,8 @@ describe("inbound messages arriving together", () => {
     expect(list).toHaveLength(30);
     expect(new Set(list.map((c) => c.customerId)).size).toBe(30);
     const numbers = list.map((c) => c.number);
-    expect(new Set(numbers).size).toBe(30);
-    expect(Math.min(...numbers)).toBe(1);
+    // unique and without gaps: a replay's or a retried transaction's number is given back
+    expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const [m] = await rows<{ n: number }>(
       db,
       sql`SELECT count(*)::int AS n FROM conversation_messages WHERE workspace_id = ${workspace.id}`,

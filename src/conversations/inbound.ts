@@ -100,17 +100,10 @@ export async function receiveInbound(
   const identifiers = message.from.map((i) => normalizeIdentifier(i.kind, i.value, opts.defaultCountry));
   const known = message.traits ? undefined : await knownSender(db, workspaceId, identifiers);
   const threadKey = message.threadKey ?? null;
-  // A new conversation's display number is taken before the transaction, in a statement of its
-  // own: taken inside, the counter row stays locked until commit and every new conversation of
-  // the workspace waits for the one before (a burst of new senders would queue for seconds).
-  // A number taken for a conversation a concurrent message opened first is left unused: the
-  // numbers stay unique and increasing, with rare gaps.
-  // (PGlite runs one transaction at a time: there the counter is simply taken inside)
+  // A new conversation's display number is taken in the transaction's last statement, with the
+  // conversation itself: the counter row stays locked only until the commit that follows, and a
+  // transaction that rolls back (a replay, a retry) gives its number back: the numbers have no gaps.
   const embedded = isEmbedded(db);
-  const early =
-    embedded || (known && (await currentConversation(db, workspaceId, inbox.id, known, threadKey)))
-      ? undefined
-      : await nextConversationNumber(db, workspaceId);
   try {
     return await transactionWithRetry(db, async (tx) => {
       const stored = await writeInbound(tx, workspaceId, inbox, message, {
@@ -118,7 +111,6 @@ export async function receiveInbound(
         at,
         known,
         threadKey,
-        early,
         embedded,
       });
       await opts.inTransaction?.(tx, stored);
@@ -148,11 +140,10 @@ async function writeInbound(
     at: Date;
     known: string | undefined;
     threadKey: string | null;
-    early: number | undefined;
     embedded: boolean;
   },
 ): Promise<InboundResult> {
-  const { identifiers, at, known, threadKey, early, embedded } = w;
+  const { identifiers, at, known, threadKey, embedded } = w;
   let customerId = known;
   let created = false;
   if (customerId === undefined) {
@@ -208,7 +199,7 @@ async function writeInbound(
     ? sql`INSERT INTO conversations (workspace_id, id, number, inbox_id, customer_id, channel,
           contact_address, thread_key, subject, source, last_message_at, last_customer_message_at, assignee_id,
           team_id, created_at, updated_at)
-        VALUES (${workspaceId}, ${conversationId}, ${early ?? sql`(SELECT n FROM counter)`},
+        VALUES (${workspaceId}, ${conversationId}, (SELECT n FROM counter),
           ${inbox.id}, ${customerId}, ${inbox.channel}, ${message.contactAddress ?? null}, ${threadKey},
           ${message.subject ?? null}, ${JSON.stringify(message.source ?? {})}::jsonb, ${iso}::timestamptz,
           ${fromCustomer ? iso : null}::timestamptz, ${(await pickAssignee(tx, workspaceId, inbox)) ?? null},
@@ -231,7 +222,7 @@ async function writeInbound(
   const tell = !message.silent;
   const [written] = await rows<{ inserted: number; endpoints: unknown }>(
     tx,
-    sql`WITH ${opened && early === undefined ? sql`counter AS (${nextNumberSql(workspaceId)}),` : sql``} m AS (
+    sql`WITH ${opened ? sql`counter AS (${nextNumberSql(workspaceId)}),` : sql``} m AS (
         INSERT INTO conversation_messages (workspace_id, id, conversation_id, inbox_id, direction, kind, text, html,
           attachments, provider_message_id, metadata, created_at)
         VALUES (${workspaceId}, ${messageId}, ${conversationId}, ${inbox.id}, ${direction}, ${message.kind ?? "message"},
@@ -305,12 +296,6 @@ function nextNumberSql(workspaceId: string) {
   return sql`INSERT INTO conversation_counters (workspace_id, next) VALUES (${workspaceId}, 2)
     ON CONFLICT (workspace_id) DO UPDATE SET next = conversation_counters.next + 1
     RETURNING next - 1 AS n`;
-}
-
-/** The workspace's next conversation display number (#1, #2…). */
-async function nextConversationNumber(db: Db, workspaceId: string): Promise<number> {
-  const [counter] = await rows<{ n: number }>(db, nextNumberSql(workspaceId));
-  return Number(counter?.n ?? 1);
 }
 
 // PostgreSQL stores no NUL character in text or jsonb; a channel may still deliver one
