@@ -1,4 +1,3 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consentLedger, consentOverview } from "../src/consent/ledger.ts";
@@ -9,6 +8,7 @@ import type { Db } from "../src/db/client.ts";
 import { testDatabase } from "../src/db/testing.ts";
 import type { App } from "../src/http/app.ts";
 import { identify } from "../src/profiles/identify.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
 
@@ -37,13 +37,6 @@ async function phonePage(): Promise<Page> {
     locale: "fr-FR",
   });
   return context.newPage();
-}
-
-/** No serious or critical accessibility violation, as axe sees the page. */
-async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 }
 
 describe.skipIf(!haveBrowser)("the preference center in a phone browser", () => {

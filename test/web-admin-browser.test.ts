@@ -1,4 +1,3 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { hashPassword } from "../src/platform/passwords.ts";
 import type { Role } from "../src/platform/roles.ts";
 import { createUser } from "../src/platform/users.ts";
 import { identify } from "../src/profiles/identify.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
 import { PASSWORD } from "./support/sign-in.ts";
@@ -51,18 +51,6 @@ const SECTIONS = [
   ["webhooks", "Outbound webhooks"],
   ["outbox", "Sandbox outbox"],
 ] as const;
-
-/** No serious or critical accessibility violation, as axe sees the page. */
-async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
 
 /** A workspace with a member of `role` signed in by password, and the session cookie. */
 async function member(role: Role, ws?: string) {
@@ -442,7 +430,8 @@ describe.skipIf(!haveBrowser)("the settings in a browser", () => {
       expect(works.statusCode).toBe(200);
       await expectAccessible(page);
       await page.getByRole("button", { name: "I have stored it" }).click();
-      // shown once: gone from the page, and the list shows only its hint
+      // shown once: gone from the page (once React has drawn the click), and the list shows only its hint
+      await page.getByRole("textbox", { name: "Key CI deploys" }).waitFor({ state: "detached" });
       expect(await page.content()).not.toContain(token);
       const keyRow = page.locator('[data-key-name="CI deploys"]');
       await keyRow.getByRole("button", { name: "Revoke" }).click();

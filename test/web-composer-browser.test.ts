@@ -1,4 +1,3 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listMessages } from "../src/conversations/conversations.ts";
@@ -8,6 +7,7 @@ import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
 import { hashPassword } from "../src/platform/passwords.ts";
 import { createUser } from "../src/platform/users.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
 import { type FakeTwilio, startFakeTwilio, twilioError } from "./support/fake-twilio.ts";
@@ -33,17 +33,6 @@ afterAll(async () => {
   await app?.close();
   await fake?.close();
 });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${what}: ${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
 
 async function session(email: string, password: string): Promise<string> {
   const login = await app.inject({ method: "POST", url: "/api/v1/auth/login", payload: { email, password } });

@@ -1,6 +1,5 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import { sql } from "drizzle-orm";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTeam } from "../src/conversations/assignment.ts";
 import { receiveInbound } from "../src/conversations/inbound.ts";
@@ -8,6 +7,7 @@ import { rows } from "../src/db/client.ts";
 import type { App } from "../src/http/app.ts";
 import { hashPassword } from "../src/platform/passwords.ts";
 import { createUser } from "../src/platform/users.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
 import { type FakeTwilio, startFakeTwilio } from "./support/fake-twilio.ts";
@@ -32,18 +32,6 @@ afterAll(async () => {
   await app?.close();
   await fake?.close();
 });
-
-/** No serious or critical accessibility violation, as axe sees the page. */
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${what}: ${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
 
 /**
  * A workspace with two agents, a team, and one customer's two SMS conversations; the first

@@ -1,9 +1,9 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConversation, listConversations, listMessages } from "../src/conversations/conversations.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
 import { type FakeTwilio, startFakeTwilio } from "./support/fake-twilio.ts";
@@ -29,18 +29,6 @@ afterAll(async () => {
   await app?.close();
   await fake?.close();
 });
-
-/** No serious or critical accessibility violation, as axe sees the page. */
-async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
 
 /** A page that records every console error (a CSP refusal shows up there) and failed load. */
 async function openPage(options: BrowserContextOptions): Promise<{ page: Page; errors: string[] }> {

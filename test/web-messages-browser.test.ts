@@ -1,7 +1,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCallEntry } from "../src/channels/twilio/call-entries.ts";
@@ -15,6 +14,7 @@ import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
 import { uuidv7 } from "../src/ids.ts";
 import { publishInTransaction } from "../src/realtime/bus.ts";
+import { expectAccessible as expectAccessibleApp } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { testApp } from "./support/factories.ts";
 import { startRecordingServer } from "./support/fake-provider-server.ts";
@@ -64,22 +64,15 @@ afterAll(async () => {
   await twilio?.close();
 });
 
-async function expectAccessible(page: Page): Promise<void> {
-  // the email's own markup is the sender's, shown as sent in its frame (which runs no script, so axe
-  // cannot run inside it either): the app around it is checked
-  const result = await new AxeBuilder({ page }).exclude("iframe.email-frame").analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
-
 /** Waits for a value to come right; the shared machine can be slow, so it waits long enough. */
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 });
 
 type Agent = Awaited<ReturnType<typeof signedIn>>;
+
+// the email's own markup is the sender's, shown as sent in its frame (which runs no script, so axe
+// cannot run inside it either): the app around it is checked
+const expectAccessible = (page: Page) =>
+  expectAccessibleApp(page, undefined, { exclude: ["iframe.email-frame"] });
 
 async function openAs(agent: Agent, options: BrowserContextOptions) {
   const context = await browser.newContext(options);
@@ -431,7 +424,7 @@ describe.skipIf(!haveBrowser)("each channel's messages in the agent app (needs D
     it(`shows every channel as it is, on a ${phone ? "phone" : "desk"}`, async () => {
       const at = { step: "seed" };
       await channels(phone, at).catch((e: unknown) => {
-        throw new Error(`${at.step}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`${at.step}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       });
     }, 300_000);
   }

@@ -1,5 +1,4 @@
-import { AxeBuilder } from "@axe-core/playwright";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listConversations, listMessages } from "../src/conversations/conversations.ts";
 import { createInbox } from "../src/conversations/inboxes.ts";
@@ -7,6 +6,7 @@ import type { App } from "../src/http/app.ts";
 import { uuidv7 } from "../src/ids.ts";
 import { hashPassword } from "../src/platform/passwords.ts";
 import { createUser } from "../src/platform/users.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
 import { PASSWORD } from "./support/sign-in.ts";
@@ -28,18 +28,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** No serious or critical accessibility violation, as axe sees the page. */
-async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
 
 /** An admin of a fresh workspace with an SMS and an email inbox, signed in; and its session cookie. */
 async function workspace() {

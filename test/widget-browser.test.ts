@@ -1,4 +1,3 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appUserHash } from "../src/consent/app-identity.ts";
@@ -10,6 +9,7 @@ import { getDelivery } from "../src/delivery/deliveries.ts";
 import { runDelivery } from "../src/delivery/engine.ts";
 import type { App } from "../src/http/app.ts";
 import { identify } from "../src/profiles/identify.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { haveBrowser, launchBrowser } from "./support/browser.ts";
 import { createTestWorkspace, testApp } from "./support/factories.ts";
 import { waitFor } from "./support/job-helpers.ts";
@@ -43,15 +43,6 @@ async function phonePage(locale: string): Promise<Page> {
     locale,
   });
   return context.newPage();
-}
-
-/** No serious or critical accessibility violation, as axe sees the page and the widget's frame. */
-async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual(
-    [],
-  );
 }
 
 /** The reply an agent writes through the REST API, delivered as the worker would. */

@@ -1,4 +1,3 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { expect } from "vitest";
 import type { App } from "../../src/http/app.ts";
@@ -8,17 +7,7 @@ import { createUser } from "../../src/platform/users.ts";
 import { createTestWorkspace } from "./factories.ts";
 import { PASSWORD } from "./sign-in.ts";
 
-/** No serious or critical accessibility violation, as axe sees the page. */
-export async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
+export { expectAccessible } from "./axe.ts";
 
 /** A page that records every console error (a CSP refusal shows up there) and failed load. */
 export async function recordingPage(

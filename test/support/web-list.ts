@@ -1,23 +1,11 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { expect } from "vitest";
 import { z } from "zod";
 import { receiveInbound } from "../../src/conversations/inbound.ts";
 import { createInbox } from "../../src/conversations/inboxes.ts";
 import type { App } from "../../src/http/app.ts";
 import { TWILIO_ACCOUNT } from "./web-inbox.ts";
 
-/** No serious or critical accessibility violation, as axe sees the page. */
-export async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary} ${n.html}`).join(", ")})`,
-    ),
-  ).toEqual([]);
-}
+export { expectAccessible } from "./axe.ts";
 
 /** A browser page signed in as the agent (the session cookie from the sign-in API). */
 export async function signedInPage(

@@ -1,4 +1,4 @@
-import { Alert, Button, Loader, Text } from "@mantine/core";
+import { Alert, Button, Text } from "@mantine/core";
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useChangeConversation } from "../conversation-queries.ts";
 import { t } from "../i18n.ts";
@@ -8,6 +8,7 @@ import { tc } from "../strings/conversation.ts";
 import { ConversationHeader } from "./actions/ConversationHeader.tsx";
 import type { Panel } from "./actions/panels.ts";
 import { SnoozeDialog } from "./actions/SnoozeDialog.tsx";
+import { Busy } from "./Busy.tsx";
 import { Composer, type ComposerControl } from "./Composer.tsx";
 import { MessageItem } from "./MessageItem.tsx";
 import { PostCard } from "./message/PostCard.tsx";
@@ -79,7 +80,7 @@ export function ConversationView({
     if (newest) end.current?.scrollIntoView({ block: "end" });
   }, [newest]);
 
-  if (conversation.isPending) return <Loader size="sm" aria-label={t.loading} />;
+  if (conversation.isPending) return <Busy label={t.loading} />;
   if (conversation.isError) {
     return (
       <Alert color="red" title={t.loadFailed}>
@@ -116,7 +117,7 @@ export function ConversationView({
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the keyboard (WCAG 2.1.1) */}
       <section className="messages" aria-label={t.messages} tabIndex={0}>
         {messages.isPending ? (
-          <Loader size="sm" aria-label={t.loading} />
+          <Busy label={t.loading} />
         ) : messages.isError ? (
           <Alert color="red">{t.loadFailed}</Alert>
         ) : messages.data.length === 0 ? (

@@ -1,6 +1,7 @@
-import { Loader, Text } from "@mantine/core";
+import { Text } from "@mantine/core";
 import { lazy, Suspense, useState } from "react";
 import type { Me } from "../api.ts";
+import { Busy } from "../components/Busy.tsx";
 import { ConversationList } from "../components/ConversationList.tsx";
 import { t } from "../i18n.ts";
 import { useListPrefs } from "../list-queries.ts";
@@ -38,7 +39,7 @@ export function InboxPage({ me, openId }: { me: Me; openId: string | undefined }
       </nav>
       <main id="main" className="pane conversation-pane" tabIndex={-1}>
         {openId ? (
-          <Suspense fallback={<Loader size="sm" aria-label={t.loading} />}>
+          <Suspense fallback={<Busy label={t.loading} />}>
             <ConversationView
               key={openId}
               id={openId}
@@ -52,7 +53,7 @@ export function InboxPage({ me, openId }: { me: Me; openId: string | undefined }
       </main>
       {openId ? (
         <aside className="pane customer-pane" aria-label={t.customerPanel} data-open={customerOpen}>
-          <Suspense fallback={<Loader size="sm" aria-label={t.loading} />}>
+          <Suspense fallback={<Busy label={t.loading} />}>
             <CustomerPanel key={openId} conversationId={openId} />
           </Suspense>
         </aside>

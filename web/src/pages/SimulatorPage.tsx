@@ -1,8 +1,9 @@
 import "../components/simulator/simulator.css";
-import { Alert, Loader } from "@mantine/core";
+import { Alert } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, type Me } from "../api.ts";
+import { Busy } from "../components/Busy.tsx";
 import { SimInboxList } from "../components/simulator/channels.ts";
 import { readLog } from "../components/simulator/log.ts";
 import { SimulatorForm } from "../components/simulator/SimulatorForm.tsx";
@@ -24,7 +25,7 @@ export function SimulatorPage({ me }: { me: Me }) {
       <div className="sim-layout">
         <div>
           {inboxes.isPending ? (
-            <Loader size="sm" aria-label={t.loading} />
+            <Busy label={t.loading} />
           ) : inboxes.isError ? (
             <Alert color="red" role="alert">
               {inboxes.error.message}

@@ -1,10 +1,11 @@
-import { Alert, Button, Group, Loader, Modal, Radio, Stack, Text } from "@mantine/core";
+import { Alert, Button, Group, Modal, Radio, Stack, Text } from "@mantine/core";
 import { useState } from "react";
 import type { Conversation } from "../../api.ts";
 import { useCustomerConversations, useMerge } from "../../conversation-queries.ts";
 import { t } from "../../i18n.ts";
 import { navigate } from "../../route.ts";
 import { tc } from "../../strings/conversation.ts";
+import { Busy } from "../Busy.tsx";
 
 /** Merges the open conversation into another of the same customer, after the agent confirms. */
 export function MergeDialog({
@@ -41,7 +42,7 @@ export function MergeDialog({
       <Stack gap="sm">
         <Text size="sm">{tc.mergeIntro}</Text>
         {others.isPending ? (
-          <Loader size="sm" aria-label={t.loading} />
+          <Busy label={t.loading} />
         ) : others.isError ? (
           <Alert color="red" role="alert">
             {others.error.message}

@@ -1,8 +1,9 @@
-import { Alert, Button, Group, Loader, TextInput } from "@mantine/core";
+import { Alert, Button, Group, TextInput } from "@mantine/core";
 import { type ReactNode, useId, useState } from "react";
 import { ApiError } from "../../api.ts";
 import { t } from "../../i18n.ts";
 import { a } from "../../strings/admin.ts";
+import { Busy } from "../Busy.tsx";
 
 /** The server's refusal as it said it: its message, and the stable code to search for. */
 export function ServerError({ error }: { error: unknown }) {
@@ -27,7 +28,7 @@ export function ListState({
   empty: boolean;
   children: ReactNode;
 }) {
-  if (query.isPending) return <Loader size="sm" aria-label={t.loading} />;
+  if (query.isPending) return <Busy label={t.loading} />;
   if (query.isError) return <ServerError error={query.error} />;
   if (empty) return <p className="muted">{a.empty}</p>;
   return <>{children}</>;

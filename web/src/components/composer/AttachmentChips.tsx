@@ -1,5 +1,6 @@
-import { CloseButton, Loader } from "@mantine/core";
+import { CloseButton } from "@mantine/core";
 import { tc } from "../../strings/conversation.ts";
+import { Busy } from "../Busy.tsx";
 
 export type Upload = {
   /** This screen's id of the upload. */
@@ -25,7 +26,7 @@ export function AttachmentChips({
     <ul className="attachment-chips" aria-label={tc.attachments}>
       {uploads.map((u) => (
         <li key={u.id} className="attachment-chip" data-state={u.state}>
-          {u.state === "uploading" ? <Loader size={12} aria-label={tc.uploading(u.name)} /> : null}
+          {u.state === "uploading" ? <Busy size={12} label={tc.uploading(u.name)} /> : null}
           <span className="attachment-name">{u.name}</span>
           {u.state === "failed" ? <span role="alert">{tc.uploadFailed(u.name, u.error ?? "")}</span> : null}
           <CloseButton size="sm" aria-label={tc.removeAttachment(u.name)} onClick={() => onRemove(u.id)} />
