@@ -37,24 +37,38 @@ async function httpRun(
   // the same worker as `rapport start`: events count once they are on the timeline, not when accepted
   const worker = createWorker({ database, tasks: allTasks, queues: queueConcurrency, logger, pollMs: 200 });
   await worker.start();
+  const stored = async (workspaceId: string) =>
+    (
+      await rows<{ n: number }>(
+        database.db,
+        sql`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${workspaceId}`,
+      )
+    )[0]?.n ?? 0;
+  const onTimeline = async (workspaceId: string, n: number) => {
+    let now = await stored(workspaceId);
+    for (let waited = 0; now < n && waited < 600_000; waited += 25) {
+      await new Promise((r) => setTimeout(r, 25));
+      now = await stored(workspaceId);
+    }
+    return now;
+  };
+  // A server runs for days: its code is compiled and its connections open long before a burst.
+  // A tenth of the run (at most 10,000 events) goes first to another workspace, so the figure
+  // is the server's steady pace and not its first seconds' (the raw insert below runs warm
+  // too, after this). The measured workspace still starts empty: every person is new to it.
+  const warmup = Math.min(10_000, Math.ceil(events.length / 10));
+  const warmWs = await createWorkspace(database.db, { name: "Bench warm-up", slug: "bench-warm-up" });
+  const warmKey = await createApiKey(database.db, { workspaceId: warmWs.id, kind: "write" });
+  await runClients(url, warmKey.token, warmup);
+  await onTimeline(warmWs.id, warmup);
+
   const wal0 = await walPosition(database);
   const cpu0 = process.cpuUsage();
   // the clients run in their own process, so the server's event loop is not shared with them
   const client = await runClients(url, token, events.length);
   const clientDone = performance.now();
   const acceptSecs = client.seconds;
-  const count = async () =>
-    (
-      await rows<{ n: number }>(
-        database.db,
-        sql`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`,
-      )
-    )[0]?.n ?? 0;
-  let stored = await count();
-  for (let waited = 0; stored < events.length && waited < 600_000; waited += 25) {
-    await new Promise((r) => setTimeout(r, 25));
-    stored = await count();
-  }
+  const count = await onTimeline(ws.id, events.length);
   // from the first request sent to the last event on the timeline
   const secs = client.seconds + (performance.now() - clientDone) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -66,7 +80,7 @@ async function httpRun(
     acceptPerSec: events.length / acceptSecs,
     p50: client.p50,
     p99: client.p99,
-    stored,
+    stored: count,
     cpuPerEvent: (cpu.user + cpu.system) / events.length,
     walPerEvent: wal === undefined ? undefined : wal / events.length,
   };
