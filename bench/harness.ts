@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -112,4 +112,37 @@ export async function pool<T>(
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/**
+ * CPU time (µs) spent so far by the PostgreSQL server's processes on this machine, read from
+ * /proc; undefined where that cannot be read (another OS, or a server elsewhere). Processes
+ * that exit in between take their time with them, so use it around phases whose connections
+ * stay open.
+ */
+export function databaseCpuMicros(): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return undefined;
+  }
+  const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
+  let ticks = 0;
+  let seen = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // "pid (comm) state ppid …": the command may hold spaces, so split after its closing paren
+      const close = stat.lastIndexOf(")");
+      if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
+      const fields = stat.slice(close + 2).split(" ");
+      // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "(comm) "
+      ticks += Number(fields[11]) + Number(fields[12]);
+      seen++;
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return seen > 0 ? ticks * TICK_MICROS : undefined;
 }

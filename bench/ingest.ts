@@ -10,7 +10,14 @@ import { createWorker } from "../src/jobs/index.ts";
 import { createApiKey } from "../src/platform/api-keys.ts";
 import { createWorkspace } from "../src/platform/workspaces.ts";
 import { allTasks, queueConcurrency } from "../src/tasks.ts";
-import { type Backend, type BenchArgs, type Figure, freshDatabase, pool } from "./harness.ts";
+import {
+  type Backend,
+  type BenchArgs,
+  databaseCpuMicros,
+  type Figure,
+  freshDatabase,
+  pool,
+} from "./harness.ts";
 import { type Ev, makeEvents } from "./ingest-events.ts";
 
 const BATCH = 100;
@@ -27,6 +34,7 @@ async function httpRun(
   stored: number;
   cpuPerEvent: number;
   walPerEvent: number | undefined;
+  dbCpuPerEvent: number | undefined;
 }> {
   const ws = await createWorkspace(database.db, { name: "Bench", slug: "bench" });
   const { token } = await createApiKey(database.db, { workspaceId: ws.id, kind: "write" });
@@ -63,6 +71,7 @@ async function httpRun(
   await onTimeline(warmWs.id, warmup);
 
   const wal0 = await walPosition(database);
+  const db0 = database.kind === "postgres" ? databaseCpuMicros() : undefined;
   const cpu0 = process.cpuUsage();
   // the clients run in their own process, so the server's event loop is not shared with them
   const client = await runClients(url, token, events.length);
@@ -72,6 +81,7 @@ async function httpRun(
   // from the first request sent to the last event on the timeline
   const secs = client.seconds + (performance.now() - clientDone) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const db1 = db0 === undefined ? undefined : databaseCpuMicros();
   const wal = await walSince(database, wal0);
   await worker.stop({ timeoutMs: 5000 });
   await app.close();
@@ -83,6 +93,7 @@ async function httpRun(
     stored: count,
     cpuPerEvent: (cpu.user + cpu.system) / events.length,
     walPerEvent: wal === undefined ? undefined : wal / events.length,
+    dbCpuPerEvent: db0 === undefined || db1 === undefined ? undefined : (db1 - db0) / events.length,
   };
 }
 
@@ -157,7 +168,7 @@ async function rawInsertRun(
   backend: Backend,
   url: string,
   events: Ev[],
-): Promise<{ perSec: number; walPerRow: number | undefined }> {
+): Promise<{ perSec: number; walPerRow: number | undefined; dbCpuPerRow: number | undefined }> {
   const ws = await createWorkspace(database.db, { name: "Bench raw", slug: "bench-raw" });
   const customers = Array.from({ length: 100 }, () => uuidv7());
   const now = new Date().toISOString();
@@ -183,6 +194,8 @@ async function rawInsertRun(
   const slices: Ev[][] = [];
   for (let i = 0; i < events.length; i += BATCH) slices.push(events.slice(i, i + BATCH));
   const wal0 = await walPosition(database);
+  const db0 = backend === "postgres" ? databaseCpuMicros() : undefined;
+  let db1: number | undefined;
   const t0 = performance.now();
   if (backend === "pglite") {
     const client = database.pglite;
@@ -193,11 +206,17 @@ async function rawInsertRun(
     await pool(slices, CLIENTS, async (s) => {
       await p.query(text(s.length), rowsOf(s));
     });
+    // read before the connections close: a closed connection's process takes its CPU time along
+    db1 = db0 === undefined ? undefined : databaseCpuMicros();
     await p.end();
   }
   const perSec = events.length / ((performance.now() - t0) / 1000);
   const wal = await walSince(database, wal0);
-  return { perSec, walPerRow: wal === undefined ? undefined : wal / events.length };
+  return {
+    perSec,
+    walPerRow: wal === undefined ? undefined : wal / events.length,
+    dbCpuPerRow: db0 === undefined || db1 === undefined ? undefined : (db1 - db0) / events.length,
+  };
 }
 
 /** `ingest`: events/s through /v1/batch (batches of 100, 8 clients) beside a raw multi-row INSERT. */
@@ -216,10 +235,14 @@ export async function benchIngest(args: BenchArgs, backend: Backend): Promise<Fi
       http.walPerEvent === undefined || raw.walPerRow === undefined
         ? ""
         : `; WAL ${Math.round(http.walPerEvent)} bytes/event vs raw ${Math.round(raw.walPerRow)} bytes/row`;
+    const dbCpu =
+      http.dbCpuPerEvent === undefined || raw.dbCpuPerRow === undefined
+        ? ""
+        : `; database CPU ${http.dbCpuPerEvent.toFixed(1)} µs/event vs raw ${raw.dbCpuPerRow.toFixed(1)} µs/row`;
     console.log(
       `ingest on ${backend}: ${n} events through /v1/batch onto the timeline at ${Math.round(http.perSec)} events/s ` +
         `(accepted at ${Math.round(http.acceptPerSec)} events/s; request p50 ${http.p50.toFixed(1)} ms, ` +
-        `p99 ${http.p99.toFixed(1)} ms; server process CPU ${http.cpuPerEvent.toFixed(1)} µs/event${wal}); ` +
+        `p99 ${http.p99.toFixed(1)} ms; server process CPU ${http.cpuPerEvent.toFixed(1)} µs/event${dbCpu}${wal}); ` +
         `raw INSERT ${Math.round(raw.perSec)} rows/s`,
     );
     return [
