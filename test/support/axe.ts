@@ -3,8 +3,9 @@ import type { Page } from "playwright-core";
 import { expect } from "vitest";
 
 /**
- * Waits until the page has settled: no finite CSS animation or transition has run for 200 ms
- * (at most 3 s). axe reads colours as drawn, so a tooltip or popover caught mid-fade would show
+ * Waits until the page has settled: no finite CSS animation or transition has run for 200 ms.
+ * It looks for at most 3 s, and a running one is waited out to its end (the app's last a few
+ * hundred ms). axe reads colours as drawn, so a tooltip or popover caught mid-fade would show
  * a contrast the agent never sees at rest; a transition may start some frames after its element
  * mounts, hence the quiet window rather than one look.
  */
