@@ -33,6 +33,7 @@ async function httpRun(
   p99: number;
   stored: number;
   cpuPerEvent: number;
+  clientCpuPerEvent: number;
   walPerEvent: number | undefined;
   dbCpuPerEvent: number | undefined;
 }> {
@@ -92,6 +93,7 @@ async function httpRun(
     p99: client.p99,
     stored: count,
     cpuPerEvent: (cpu.user + cpu.system) / events.length,
+    clientCpuPerEvent: client.cpuPerEvent,
     walPerEvent: wal === undefined ? undefined : wal / events.length,
     dbCpuPerEvent: db0 === undefined || db1 === undefined ? undefined : (db1 - db0) / events.length,
   };
@@ -131,14 +133,24 @@ const COLS = [
   "sent_at",
 ];
 
-type ClientResult = { seconds: number; p50: number; p99: number };
+type ClientResult = { seconds: number; p50: number; p99: number; cpuPerEvent: number };
 
 /** Runs bench/ingest-client.ts in a child process and reads its one-line JSON result. */
 function runClients(url: string, writeKey: string, n: number): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "bench/ingest-client.ts", url, writeKey, String(n), String(BATCH), String(CLIENTS)],
+      [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        "bench/ingest-client.ts",
+        url,
+        writeKey,
+        String(n),
+        String(BATCH),
+        String(CLIENTS),
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
@@ -153,11 +165,17 @@ function runClients(url: string, writeKey: string, n: number): Promise<ClientRes
         parsed === null ||
         !("seconds" in parsed) ||
         !("p50" in parsed) ||
-        !("p99" in parsed)
+        !("p99" in parsed) ||
+        !("cpuPerEvent" in parsed)
       ) {
         return reject(new Error(`unexpected client output: ${out}`));
       }
-      resolve({ seconds: Number(parsed.seconds), p50: Number(parsed.p50), p99: Number(parsed.p99) });
+      resolve({
+        seconds: Number(parsed.seconds),
+        p50: Number(parsed.p50),
+        p99: Number(parsed.p99),
+        cpuPerEvent: Number(parsed.cpuPerEvent),
+      });
     });
   });
 }
@@ -242,7 +260,8 @@ export async function benchIngest(args: BenchArgs, backend: Backend): Promise<Fi
     console.log(
       `ingest on ${backend}: ${n} events through /v1/batch onto the timeline at ${Math.round(http.perSec)} events/s ` +
         `(accepted at ${Math.round(http.acceptPerSec)} events/s; request p50 ${http.p50.toFixed(1)} ms, ` +
-        `p99 ${http.p99.toFixed(1)} ms; server process CPU ${http.cpuPerEvent.toFixed(1)} µs/event${dbCpu}${wal}); ` +
+        `p99 ${http.p99.toFixed(1)} ms; server process CPU ${http.cpuPerEvent.toFixed(1)} µs/event${dbCpu}; ` +
+        `load generator CPU ${http.clientCpuPerEvent.toFixed(1)} µs/event${wal}); ` +
         `raw INSERT ${Math.round(raw.perSec)} rows/s`,
     );
     return [

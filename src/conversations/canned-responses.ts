@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, rows } from "../db/client.ts";
+import { isUniqueViolation } from "../db/retry.ts";
 import { describeLiquidError, parseLiquid, renderLiquid } from "../delivery/liquid.ts";
 import { AppError } from "../errors.ts";
 import { isUuid, uuidv7 } from "../ids.ts";
@@ -183,19 +184,11 @@ export async function updateCannedResponse(
     );
   } catch (err) {
     // another editor took the shortcut between the check and the update
-    if (p.shortcut !== undefined && uniqueViolation(err)) throw shortcutTaken(p.shortcut);
+    if (p.shortcut !== undefined && isUniqueViolation(err)) throw shortcutTaken(p.shortcut);
     throw err;
   }
   if (!row) throw notFound(id);
   return row;
-}
-
-function uniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    if (typeof e === "object" && e !== null && "code" in e && e.code === "23505") return true;
-    e = typeof e === "object" && e !== null && "cause" in e ? e.cause : undefined;
-  }
-  return false;
 }
 
 /** Deletes a canned response. */

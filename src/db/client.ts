@@ -47,6 +47,37 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   return result.rows as T[];
 }
 
+/** What `preparedRows` reaches inside drizzle: the SQL builder and the driver session. */
+type DrizzleInternals = {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session: {
+    prepareQuery(
+      query: { sql: string; params: unknown[] },
+      fields: undefined,
+      name: string,
+      arrayMode: false,
+    ): { execute(): Promise<unknown> };
+  };
+};
+
+/**
+ * `rows`, as a statement each PostgreSQL connection parses and plans once under `name`, for
+ * the few statements every ingestion request runs, where planning would be a real share of
+ * the cost. One name must always carry the same SQL text (the values may differ). PGlite
+ * runs it as `rows` does.
+ */
+export async function preparedRows<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+  if (isEmbedded(db)) return rows<T>(db, query);
+  const internals = db as unknown as DrizzleInternals;
+  const built = internals.dialect.sqlToQuery(query);
+  const result = await internals.session.prepareQuery(built, undefined, name, false).execute();
+  if (typeof result !== "object" || result === null || !("rows" in result) || !Array.isArray(result.rows)) {
+    throw new Error("the database driver answered without rows");
+  }
+  // rows of a raw query are typed by the SQL written next to the call
+  return result.rows as T[];
+}
+
 export type OpenOptions =
   | { kind: "pglite"; dataDir: string | undefined; lock?: boolean; snapshot?: Blob }
   | { kind: "postgres"; url: string; poolSize?: number; applicationName?: string };

@@ -11,6 +11,17 @@ function pgCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** True when `err` is a unique violation, of `constraint` if one is named. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    if (typeof e === "object" && e !== null && "code" in e && e.code === "23505") {
+      return constraint === undefined || ("constraint" in e && e.constraint === constraint);
+    }
+    e = typeof e === "object" && e !== null && "cause" in e ? e.cause : undefined;
+  }
+  return false;
+}
+
 /** True when the error is one a fresh attempt of the same transaction can get past. */
 export function isRetryableDbError(err: unknown): boolean {
   const code = pgCode(err);

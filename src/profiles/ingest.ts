@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { type Db, rows } from "../db/client.ts";
-import { transactionWithRetry, withRetry } from "../db/retry.ts";
+import { type Db, preparedRows, rows } from "../db/client.ts";
+import { isUniqueViolation, transactionWithRetry, withRetry } from "../db/retry.ts";
 import { eachValue } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { bulkResolve } from "./bulk-resolve.ts";
@@ -9,6 +9,10 @@ import { holdLive } from "./merge.ts";
 import type { NormalizedEvent } from "./normalize-event.ts";
 import { resolveInTransaction } from "./resolve.ts";
 import { applyTraits } from "./traits.ts";
+
+const EVENT_COLUMNS = sql.raw(
+  "workspace_id, id, customer_id, type, name, message_id, user_id, anonymous_id, properties, traits, context, timestamp, received_at, sent_at",
+);
 
 export type IngestResult = { stored: number; duplicates: number; customerIds: string[] };
 
@@ -139,11 +143,9 @@ export async function storeEvents(
       const c = customerFor(i);
       return liveOf.get(c) ?? c;
     };
-    const payload = todo.map((e, i) => eventRow(workspaceId, e, customerOf(i)));
-    // one JSON parameter instead of 14 per row: cheaper to bind, and no parameter-count ceiling
     const inserted = await rows<{ m: string }>(
       tx,
-      sql`INSERT INTO events SELECT * FROM jsonb_populate_recordset(NULL::events, ${JSON.stringify(payload)}::jsonb)
+      sql`INSERT INTO events (${EVENT_COLUMNS}) ${eventRows(workspaceId, todo, customerOf)}
           ON CONFLICT DO NOTHING RETURNING message_id AS m`,
     );
     const stored = new Set(inserted.map((r) => r.m));
@@ -172,10 +174,9 @@ export async function storeEvents(
   });
 }
 
-/** An events row as `jsonb_populate_recordset(NULL::events, …)` reads it. */
-function eventRow(workspaceId: string, e: NormalizedEvent, customerId: string) {
+/** An events row as `eventRows` reads it (the workspace is a parameter of its own). */
+function eventRow(e: NormalizedEvent, customerId: string) {
   return {
-    workspace_id: workspaceId,
     id: uuidv7(),
     customer_id: customerId,
     type: e.type,
@@ -187,9 +188,36 @@ function eventRow(workspaceId: string, e: NormalizedEvent, customerId: string) {
     traits: e.traits,
     context: e.context,
     timestamp: e.timestamp.toISOString(),
-    received_at: e.receivedAt.toISOString(),
-    sent_at: e.sentAt?.toISOString() ?? null,
+    received_at: receivedIso(e.receivedAt),
+    sent_at: e.sentAt === null ? null : sentIso(e.sentAt),
   };
+}
+
+/** `toISOString`, remembering the last date: a request's events share their receivedAt and sentAt. */
+function lastIsoOf(): (d: Date) => string {
+  let last: Date | undefined;
+  let text = "";
+  return (d) => {
+    if (d !== last) {
+      last = d;
+      text = d.toISOString();
+    }
+    return text;
+  };
+}
+const receivedIso = lastIsoOf();
+const sentIso = lastIsoOf();
+
+/**
+ * The events as rows of `events` for an INSERT … SELECT: one JSON parameter instead of 14 per
+ * row (cheaper to bind, no parameter-count ceiling), read with a column list.
+ */
+function eventRows(workspaceId: string, events: NormalizedEvent[], customerFor: (index: number) => string) {
+  const rows = events.map((e, i) => eventRow(e, customerFor(i)));
+  return sql`SELECT ${workspaceId}::uuid AS workspace_id, p.* FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    AS p(id uuid, customer_id uuid, type text, name text, message_id text, user_id text, anonymous_id text,
+      properties jsonb, traits jsonb, context jsonb, timestamp timestamptz, received_at timestamptz,
+      sent_at timestamptz)`;
 }
 
 /**
@@ -213,34 +241,43 @@ export async function appendEvents(
   events: NormalizedEvent[],
   customerFor: (index: number) => string,
 ): Promise<IngestResult> {
-  const customers = [...new Set(events.map((_, i) => customerFor(i)))].sort();
-  const payload = events.map((e, i) => eventRow(workspaceId, e, customerFor(i)));
+  const given = events.map((_, i) => customerFor(i));
+  const customers = [...new Set(given)].sort();
   // A row lock taken after waiting for a merge sees the merged row (merged_into set): events of
-  // such customers are left out here, and so is anything of a customer that no longer exists.
-  const out = await withRetry(() =>
-    rows<{ m: string | null; c: string | null }>(
-      db,
-      sql`WITH held AS MATERIALIZED (
-            SELECT c.id, c.merged_into FROM ${eachValue(customers)}
-            CROSS JOIN LATERAL (SELECT id, merged_into FROM customers
-              WHERE workspace_id = ${workspaceId} AND id = x.v::uuid FOR KEY SHARE) AS c
-          ), ins AS (
-            INSERT INTO events SELECT p.* FROM jsonb_populate_recordset(NULL::events, ${JSON.stringify(payload)}::jsonb) AS p
-            WHERE p.customer_id IN (SELECT id FROM held WHERE merged_into IS NULL)
-            ON CONFLICT DO NOTHING RETURNING message_id
-          )
-          SELECT message_id AS m, NULL AS c FROM ins
-          UNION ALL SELECT NULL, id::text FROM held WHERE merged_into IS NULL`,
-    ),
-  );
-  const live = new Set<string>();
-  let stored = 0;
-  for (const r of out) {
-    if (r.c !== null) live.add(r.c);
-    else stored++;
-  }
-  const rest = events.filter((_, i) => !live.has(customerFor(i)));
-  const ids = new Set(customers.filter((c) => live.has(c)));
+  // such customers are left out here, and so is anything of a customer that no longer exists;
+  // the answer is one row, the count stored and the customers found merged or missing.
+  // A replayed messageId is rare, so the insert first runs without ON CONFLICT (a speculative
+  // insert costs the database more per row) and again with it only when one was stored before.
+  const statement = (replay: boolean) =>
+    sql`WITH wanted AS MATERIALIZED (SELECT x.v FROM ${eachValue(customers)}
+        ), held AS MATERIALIZED (
+          SELECT c.id, c.merged_into FROM wanted
+          CROSS JOIN LATERAL (SELECT id, merged_into FROM customers
+            WHERE workspace_id = ${workspaceId} AND id = wanted.v::uuid FOR KEY SHARE) AS c
+        ), ins AS (
+          INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM (${eventRows(workspaceId, events, (i) => given[i] ?? "")}) AS r
+          WHERE r.customer_id IN (SELECT id FROM held WHERE merged_into IS NULL)
+          ${replay ? sql`ON CONFLICT DO NOTHING` : sql``} RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM ins)::int AS stored,
+          ARRAY(SELECT v FROM wanted WHERE v::uuid NOT IN (SELECT id FROM held WHERE merged_into IS NULL)) AS gone`;
+  type Out = { stored: number; gone: string[] };
+  let replay = false;
+  const [out] = await withRetry(async () => {
+    if (!replay) {
+      try {
+        return await preparedRows<Out>(db, "rapport_append_events", statement(false));
+      } catch (err) {
+        if (!isUniqueViolation(err, "events_message_id_key")) throw err;
+        replay = true;
+      }
+    }
+    return preparedRows<Out>(db, "rapport_append_events_replay", statement(true));
+  });
+  const stored = out?.stored ?? 0;
+  const gone = new Set(out?.gone ?? customers);
+  const rest = gone.size === 0 ? [] : events.filter((_, i) => gone.has(given[i] ?? ""));
+  const ids = new Set(customers.filter((c) => !gone.has(c)));
   if (rest.length === 0) {
     return { stored, duplicates: events.length - stored, customerIds: [...ids] };
   }

@@ -59,13 +59,20 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
       message: `Unknown event type ${JSON.stringify(type ?? null)}; use identify, track, page, screen, group or alias.`,
     };
   }
-  const parsed = SegmentEvent.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join(".") || "event";
-    return { ok: false, code: "ingest.invalid_event", message: `${path}: ${issue?.message ?? "is invalid"}` };
+  let e = quickParse(raw);
+  if (e === undefined) {
+    const parsed = SegmentEvent.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = issue?.path.join(".") || "event";
+      return {
+        ok: false,
+        code: "ingest.invalid_event",
+        message: `${path}: ${issue?.message ?? "is invalid"}`,
+      };
+    }
+    e = parsed.data;
   }
-  const e = parsed.data;
   if (!e.userId && !e.anonymousId) {
     return { ok: false, code: "ingest.missing_id", message: "Every event needs a userId or an anonymousId." };
   }
@@ -105,7 +112,9 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
       e.type === "track" ? e.event : e.type === "page" || e.type === "screen" ? (e.name ?? null) : null;
     const properties: Record<string, unknown> =
       e.type === "track" || e.type === "page" || e.type === "screen"
-        ? { ...(e.properties ?? {}), ...("category" in e && e.category ? { category: e.category } : {}) }
+        ? "category" in e && e.category
+          ? { ...e.properties, category: e.category }
+          : (e.properties ?? {})
         : e.type === "alias"
           ? { previousId: e.previousId }
           : e.type === "group"
@@ -134,6 +143,123 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
     if (isAppError(err)) return { ok: false, code: err.code, message: err.message };
     throw err;
   }
+}
+
+/**
+ * `raw` as `SegmentEvent.safeParse` reads it, for the shapes nearly every event has (a track,
+ * page, screen or identify with string ids, ISO timestamps and plain objects), or undefined to
+ * let the schema decide and say what is wrong. Several times cheaper than the schema, which
+ * matters at thousands of events a second; `normalize-event.test.ts` holds the two to the same
+ * answers.
+ */
+export function quickParse(raw: object): SegmentEvent | undefined {
+  const r = raw as Record<string, unknown>;
+  const { messageId, context } = r;
+  if (messageId !== undefined && !isText(messageId, 1, 200)) return undefined;
+  if (context !== undefined && !isDict(context)) return undefined;
+  const userId = quickId(r.userId);
+  const anonymousId = quickId(r.anonymousId);
+  const timestamp = quickTime(r.timestamp);
+  const originalTimestamp = quickTime(r.originalTimestamp);
+  const sentAt = quickTime(r.sentAt);
+  if (userId === BAD || anonymousId === BAD) return undefined;
+  if (timestamp === BAD || originalTimestamp === BAD || sentAt === BAD) return undefined;
+  const properties = r.properties;
+  // object literals, not spreads: this runs for every event
+  switch (r.type) {
+    case "track": {
+      const event = r.event;
+      if (!isText(event, 1, 200)) return undefined;
+      if (properties !== undefined && !isDict(properties)) return undefined;
+      return {
+        type: "track",
+        messageId,
+        userId,
+        anonymousId,
+        timestamp,
+        originalTimestamp,
+        sentAt,
+        context,
+        event,
+        properties,
+      };
+    }
+    case "page":
+    case "screen": {
+      const { name, category } = r;
+      if (!isShortTextOrNull(name) || !isShortTextOrNull(category)) return undefined;
+      if (properties !== undefined && !isDict(properties)) return undefined;
+      const type = r.type;
+      return {
+        type,
+        messageId,
+        userId,
+        anonymousId,
+        timestamp,
+        originalTimestamp,
+        sentAt,
+        context,
+        name,
+        category,
+        properties,
+      };
+    }
+    case "identify": {
+      const traits = r.traits;
+      if (traits !== undefined && !isDict(traits)) return undefined;
+      return {
+        type: "identify",
+        messageId,
+        userId,
+        anonymousId,
+        timestamp,
+        originalTimestamp,
+        sentAt,
+        context,
+        traits,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+const BAD = Symbol("not for the quick path");
+
+/** A string id as `IdValue.nullish()` reads it (numbers are left to the schema). */
+function quickId(v: unknown): string | null | undefined | typeof BAD {
+  if (v === undefined || v === null) return v;
+  if (typeof v !== "string") return BAD;
+  const t = v.trim();
+  return t.length >= 1 && t.length <= 512 ? t : BAD;
+}
+
+const ISO_START = /^\d{4}-\d{2}-\d{2}/;
+
+/** A timestamp as `Timestamp.optional()` reads it. */
+function quickTime(v: unknown): Date | undefined | typeof BAD {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !ISO_START.test(v)) return BAD;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms) : BAD;
+}
+
+/** What `z.record(z.string(), z.unknown())` takes, as JSON gives it: a plain object. */
+function isDict(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Object.getPrototypeOf(v) === Object.prototype &&
+    !Object.hasOwn(v, "constructor")
+  );
+}
+
+function isText(v: unknown, min: number, max: number): v is string {
+  return typeof v === "string" && v.length >= min && v.length <= max;
+}
+
+function isShortTextOrNull(v: unknown): v is string | null | undefined {
+  return v === undefined || v === null || isText(v, 0, 200);
 }
 
 /** A normalised event as the inbox keeps it: JSON-safe, with dates as ISO strings. */
