@@ -82,6 +82,24 @@ describe("events of known customers", () => {
     expect(await timelineNames(ws, c!)).toEqual(["Again", "First"]);
   });
 
+  it("store the new events of a batch that also replays one, and count the replay", async () => {
+    const ws = (await createTestWorkspace()).workspace.id;
+    await accept(ws, { type: "track", userId: "u-mix", event: "First", messageId: "mix-1" });
+    await foldInbox(db, ws, { untilEmpty: true });
+    const c = (await findByIdentifier(db, ws, "user_id", "u-mix", "US"))?.id;
+    const events = ["mix-2", "mix-1", "mix-3"].map((messageId, i) => {
+      const r = normalizeEvent({ type: "track", userId: "u-mix", event: `E${i}`, messageId }, ctx());
+      if (!r.ok) throw new Error(r.message);
+      return r.event;
+    });
+    // the first try without ON CONFLICT meets mix-1 and stores nothing; the replay stores the rest
+    const result = await appendEvents(db, ws, events, () => c!);
+    expect(result).toEqual({ stored: 2, duplicates: 1, customerIds: [c] });
+    expect(await timelineNames(ws, c!)).toEqual(["E0", "E2", "First"]);
+    const again = await appendEvents(db, ws, events, () => c!);
+    expect(again).toEqual({ stored: 0, duplicates: 3, customerIds: [c] });
+  });
+
   it("follow a merge that happened after their customer was looked up", async () => {
     const ws = (await createTestWorkspace()).workspace.id;
     await accept(ws, { type: "track", anonymousId: "anon-m", event: "Visited" });
