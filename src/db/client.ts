@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -61,15 +62,22 @@ type DrizzleInternals = {
 };
 
 /**
- * `rows`, as a statement each PostgreSQL connection parses and plans once under `name`, for
- * the few statements every ingestion request runs, where planning would be a real share of
- * the cost. One name must always carry the same SQL text (the values may differ). PGlite
+ * `rows`, as a statement each PostgreSQL connection parses and plans once, for the statements
+ * every ingestion request or worker poll runs, where planning is a real share of the cost.
+ * The statement is named by a digest of its SQL text, so one text is one statement whatever
+ * calls it. (Behind PgBouncer in transaction mode, set its `max_prepared_statements`.) PGlite
  * runs it as `rows` does.
  */
-export async function preparedRows<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+export async function preparedRows<T>(db: Db, query: SQL): Promise<T[]> {
   if (isEmbedded(db)) return rows<T>(db, query);
   const internals = db as unknown as DrizzleInternals;
   const built = internals.dialect.sqlToQuery(query);
+  let name = statementNames.get(built.sql);
+  if (name === undefined) {
+    name = `rapport_${createHash("sha256").update(built.sql).digest("hex").slice(0, 32)}`;
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(built.sql, name);
+  }
   const result = await internals.session.prepareQuery(built, undefined, name, false).execute();
   if (typeof result !== "object" || result === null || !("rows" in result) || !Array.isArray(result.rows)) {
     throw new Error("the database driver answered without rows");
@@ -77,6 +85,8 @@ export async function preparedRows<T>(db: Db, name: string, query: SQL): Promise
   // rows of a raw query are typed by the SQL written next to the call
   return result.rows as T[];
 }
+
+const statementNames = new Map<string, string>();
 
 export type OpenOptions =
   | { kind: "pglite"; dataDir: string | undefined; lock?: boolean; snapshot?: Blob }

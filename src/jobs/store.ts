@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, rows } from "../db/client.ts";
+import { type Db, preparedRows, rows } from "../db/client.ts";
 import { msInterval, toId } from "./sql.ts";
 
 // The statements a worker runs on the jobs table, apart from the loop that drives them, so
@@ -58,7 +58,8 @@ export type ClaimOptions = {
  */
 export async function claimJobs(db: Db, o: ClaimOptions): Promise<ClaimedJob[]> {
   if (o.limit <= 0 || o.tasks.length === 0) return [];
-  const claimed = await rows<Record<string, unknown>>(
+  // every worker polls with it: planned once per connection
+  const claimed = await preparedRows<Record<string, unknown>>(
     db,
     sql`WITH next AS (
       SELECT id FROM jobs

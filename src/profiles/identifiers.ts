@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
-import { type Db, isEmbedded, rows } from "../db/client.ts";
+import { type Db, isEmbedded, preparedRows, rows } from "../db/client.ts";
 import { jsonParam } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 
@@ -104,7 +104,7 @@ export async function lookupIdentities(
   const pairs = new Map<string, [string, string]>();
   for (const id of ids) pairs.set(identifierKey(id), [id.kind, id.value]);
   if (pairs.size === 0) return new Map();
-  const found = await rows<{ kind: string; value: string; customerId: string }>(
+  const found = await preparedRows<{ kind: string; value: string; customerId: string }>(
     db,
     sql`SELECT x->>0 AS kind, x->>1 AS value, i.customer_id::text AS "customerId"
         FROM jsonb_array_elements(${jsonParam([...pairs.values()])}) AS x

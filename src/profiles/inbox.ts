@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, rows } from "../db/client.ts";
+import { type Db, preparedRows, rows } from "../db/client.ts";
 import { eachValue } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
 import { defineTask, enqueue } from "../jobs/index.ts";
@@ -107,9 +107,12 @@ export async function acceptEvents(
  * serialise commits).
  */
 async function enqueueBatch(db: Db, workspaceId: string, events: StoredEvent[], ctx: AcceptContext) {
-  await db.execute(sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
+  await preparedRows(
+    db,
+    sql`INSERT INTO ingest_batches (workspace_id, id, events, event_count, received_at, sent_at)
     VALUES (${workspaceId}, ${uuidv7()}, ${JSON.stringify(events)}, ${events.length},
-      ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`);
+      ${ctx.receivedAt.toISOString()}::timestamptz, ${ctx.batchSentAt?.toISOString() ?? null}::timestamptz)`,
+  );
   await askForFold(db, workspaceId);
 }
 
@@ -201,7 +204,7 @@ export async function foldInbox(
   const total = { batches: 0, stored: 0, duplicates: 0 };
   for (;;) {
     if (opts.signal?.aborted) return total;
-    const claimedRows = await rows<ClaimedRow>(
+    const claimedRows = await preparedRows<ClaimedRow>(
       db,
       sql`UPDATE ingest_batches SET claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
           WHERE workspace_id = ${workspaceId} AND id IN (
@@ -226,7 +229,8 @@ export async function foldInbox(
     const events = await normalizeClaimed(db, workspaceId, claimed);
     const ids = claimed.map((c) => c.id);
     const r = await ingestEvents(db, workspaceId, events, async (tx) => {
-      await tx.execute(
+      await preparedRows(
+        tx,
         sql`DELETE FROM ingest_batches WHERE ctid = ANY(ARRAY(SELECT t.ctid FROM ${eachValue(ids)}
           CROSS JOIN LATERAL (SELECT ctid FROM ingest_batches
             WHERE workspace_id = ${workspaceId} AND id = x.v::uuid) AS t))`,

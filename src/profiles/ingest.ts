@@ -143,7 +143,7 @@ export async function storeEvents(
       const c = customerFor(i);
       return liveOf.get(c) ?? c;
     };
-    const inserted = await rows<{ m: string }>(
+    const inserted = await preparedRows<{ m: string }>(
       tx,
       sql`INSERT INTO events (${EVENT_COLUMNS}) ${eventRows(workspaceId, todo, customerOf)}
           ON CONFLICT DO NOTHING RETURNING message_id AS m`,
@@ -266,13 +266,13 @@ export async function appendEvents(
   const [out] = await withRetry(async () => {
     if (!replay) {
       try {
-        return await preparedRows<Out>(db, "rapport_append_events", statement(false));
+        return await preparedRows<Out>(db, statement(false));
       } catch (err) {
         if (!isUniqueViolation(err, "events_message_id_key")) throw err;
         replay = true;
       }
     }
-    return preparedRows<Out>(db, "rapport_append_events_replay", statement(true));
+    return preparedRows<Out>(db, statement(true));
   });
   const stored = out?.stored ?? 0;
   const gone = new Set(out?.gone ?? customers);
@@ -306,7 +306,7 @@ async function mergeTraitsInto(
   if (calls.length === 0) return;
   const ids = [...new Set(calls.map((c) => c.id))].sort();
   const isCustomer = table === "customers";
-  const current = await rows<{
+  const current = await preparedRows<{
     id: string;
     tid: string;
     traits: Record<string, unknown>;
@@ -336,12 +336,15 @@ async function mergeTraitsInto(
     .filter(([, s]) => s.changed)
     .map(([id, s]) => ({ id, traits: s.traits, trait_times: s.times }));
   if (payload.length === 0) return;
-  await tx.execute(sql`UPDATE ${sql.identifier(table)} AS t SET traits = u.traits, trait_times = u.trait_times,
+  await preparedRows(
+    tx,
+    sql`UPDATE ${sql.identifier(table)} AS t SET traits = u.traits, trait_times = u.trait_times,
       updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
       AS u(id ${isCustomer ? sql`uuid` : sql`text`}, traits jsonb, trait_times jsonb)
     WHERE t.ctid = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(payload.map((u) => tidOf.get(u.id)))}::jsonb)::tid))
-      AND t.id = u.id`);
+      AND t.id = u.id`,
+  );
 }
 
 type GroupCall = { groupId: string; customerId: string; traits: Record<string, unknown>; at: Date };

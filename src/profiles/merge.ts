@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, rows } from "../db/client.ts";
+import { type Db, preparedRows, rows } from "../db/client.ts";
 import { transactionWithRetry } from "../db/retry.ts";
 import { eachValue } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
@@ -100,7 +100,7 @@ export async function lockLive(
  */
 export async function holdLive(tx: Db, workspaceId: string, ids: string[]): Promise<Map<string, string>> {
   const { liveOf } = await followMerges(ids, async (pending) => {
-    const list = await rows<{ id: string; mergedInto: string | null }>(
+    const list = await preparedRows<{ id: string; mergedInto: string | null }>(
       tx,
       sql`SELECT c.id::text AS "id", c.merged_into::text AS "mergedInto" FROM ${eachValue([...new Set(pending)].sort())}
           CROSS JOIN LATERAL (SELECT id, merged_into FROM customers
