@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
-import { type Db, isEmbedded, preparedRows, rows } from "../db/client.ts";
+import { type Db, isEmbedded, preparedRows } from "../db/client.ts";
 import { jsonParam } from "../db/sql-lists.ts";
 import { AppError } from "../errors.ts";
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, preparedRows, rows } from "../db/client.ts";
+import { type Db, preparedRows } from "../db/client.ts";
 import { isUniqueViolation, transactionWithRetry, withRetry } from "../db/retry.ts";
 import { eachValue } from "../db/sql-lists.ts";
 import { uuidv7 } from "../ids.ts";
