@@ -165,7 +165,8 @@ export function quickParse(raw: object): SegmentEvent | undefined {
   if (userId === BAD || anonymousId === BAD) return undefined;
   if (timestamp === BAD || originalTimestamp === BAD || sentAt === BAD) return undefined;
   const properties = r.properties;
-  // object literals, not spreads: this runs for every event
+  // one object literal per type, not a spread of the common fields: this runs for every event,
+  // and a spread here made reading an event several times slower than the schema itself
   switch (r.type) {
     case "track": {
       const event = r.event;
