@@ -113,7 +113,7 @@ async function until(
   read: () => Promise<Record<string, unknown>>,
   check: (c: Record<string, unknown>) => boolean,
 ) {
-  await expect.poll(async () => check(await read()), { timeout: 5_000 }).toBe(true);
+  await expect.poll(async () => check(await read())).toBe(true);
   return read();
 }
 

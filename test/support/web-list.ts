@@ -37,6 +37,32 @@ export async function signedInPage(
   return { page, errors };
 }
 
+/**
+ * Holds the page's requests to `url` (a Playwright glob) until `release`: shows what the page
+ * does before the server answers, without timing it. `held` counts the requests it has held.
+ */
+export async function holdRequests(page: Page, url: string) {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const handled: Promise<void>[] = [];
+  await page.route(url, (route) => {
+    const passed = gate.then(() => route.continue());
+    handled.push(passed);
+    return passed;
+  });
+  return {
+    held: () => handled.length,
+    /** Lets the held requests go on to the server, and stops holding. */
+    async release() {
+      open();
+      await Promise.all(handled);
+      await page.unroute(url);
+    },
+  };
+}
+
 /** A WhatsApp inbox beside the SMS one, and a way to post a customer's message into either. */
 export async function secondChannel(app: App, ws: string) {
   const db = app.ctx.database.db;
