@@ -40,7 +40,11 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.
 
 /** Runs raw SQL and returns its rows (both drivers answer with `{ rows }`). */
 export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
+  return resultRows<T>(await db.execute(query));
+}
+
+/** The rows of a driver's answer to a raw query. */
+function resultRows<T>(result: unknown): T[] {
   if (typeof result !== "object" || result === null || !("rows" in result) || !Array.isArray(result.rows)) {
     throw new Error("the database driver answered without rows");
   }
@@ -78,12 +82,7 @@ export async function preparedRows<T>(db: Db, query: SQL): Promise<T[]> {
     if (statementNames.size >= 1000) statementNames.clear();
     statementNames.set(built.sql, name);
   }
-  const result = await internals.session.prepareQuery(built, undefined, name, false).execute();
-  if (typeof result !== "object" || result === null || !("rows" in result) || !Array.isArray(result.rows)) {
-    throw new Error("the database driver answered without rows");
-  }
-  // rows of a raw query are typed by the SQL written next to the call
-  return result.rows as T[];
+  return resultRows<T>(await internals.session.prepareQuery(built, undefined, name, false).execute());
 }
 
 const statementNames = new Map<string, string>();

@@ -3,9 +3,12 @@ import type { Db } from "./client.ts";
 // deadlock, serialization failure, and a unique violation lost to a concurrent writer
 const RETRYABLE = new Set(["40P01", "40001", "23505"]);
 
-function pgCode(err: unknown): string | undefined {
+/** The database's own error behind `err` (drivers and drizzle wrap it as a `cause`), if any. */
+function databaseError(err: unknown): { code: string; constraint?: unknown } | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    if (typeof e === "object" && e !== null && "code" in e && typeof e.code === "string") return e.code;
+    if (typeof e === "object" && e !== null && "code" in e && typeof e.code === "string") {
+      return e as { code: string; constraint?: unknown };
+    }
     e = typeof e === "object" && e !== null && "cause" in e ? e.cause : undefined;
   }
   return undefined;
@@ -13,18 +16,13 @@ function pgCode(err: unknown): string | undefined {
 
 /** True when `err` is a unique violation, of `constraint` if one is named. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    if (typeof e === "object" && e !== null && "code" in e && e.code === "23505") {
-      return constraint === undefined || ("constraint" in e && e.constraint === constraint);
-    }
-    e = typeof e === "object" && e !== null && "cause" in e ? e.cause : undefined;
-  }
-  return false;
+  const e = databaseError(err);
+  return e?.code === "23505" && (constraint === undefined || e.constraint === constraint);
 }
 
 /** True when the error is one a fresh attempt of the same transaction can get past. */
 export function isRetryableDbError(err: unknown): boolean {
-  const code = pgCode(err);
+  const code = databaseError(err)?.code;
   return code !== undefined && RETRYABLE.has(code);
 }
 
