@@ -43,15 +43,26 @@ function parse(data: unknown): z.infer<typeof Event> | undefined {
   }
 }
 
-function apply(client: QueryClient, event: z.infer<typeof Event>): void {
+/**
+ * Reads again what a change touched. A read under way may have begun before the change: it is
+ * dropped and begun afresh. (TanStack Query would fold the new read into a first load still in
+ * flight, and the list would show what that load read: a message lost until the next event.)
+ */
+async function refresh(client: QueryClient, filters: { queryKey?: readonly unknown[] } = {}): Promise<void> {
+  await client.cancelQueries(filters);
+  await client.invalidateQueries(filters);
+}
+
+/** Refreshes the queries a live event touches. */
+export function applyLiveEvent(client: QueryClient, event: LiveEvent): void {
   const id = event.conversationId;
   if (event.type.startsWith("message.") && id) {
-    void client.invalidateQueries({ queryKey: keys.messages(id) });
+    void refresh(client, { queryKey: keys.messages(id) });
   }
   // a new message moves its conversation up the list; a change of status or assignee moves it
   // between views; typing and edits to a message leave the lists as they are
   if (event.type === "message.created" || event.type.startsWith("conversation.")) {
-    void client.invalidateQueries({ queryKey: keys.conversations });
+    void refresh(client, { queryKey: keys.conversations });
   }
 }
 
@@ -72,10 +83,10 @@ export function useRealtime(): LiveState {
         if (!event) return;
         if (event.type !== "ready") {
           for (const l of listeners) l(event);
-          return apply(client, event);
+          return applyLiveEvent(client, event);
         }
         // subscribed now: refetch what may have changed before (at load, or while the socket was down)
-        void client.invalidateQueries();
+        void refresh(client);
         attempt = 0;
         setState("live");
       };
