@@ -1,5 +1,5 @@
 import { Alert, Button, Loader, Text } from "@mantine/core";
-import { useCallback, useEffect, useId } from "react";
+import { useCallback, useEffect, useId, useRef } from "react";
 import { t } from "../i18n.ts";
 import {
   activeFilters,
@@ -41,11 +41,16 @@ export function ConversationList({ view, onView, filters, onFilters, openId, onO
   const openRow = openId ? list.rows.find((r) => r.id === openId) : undefined;
   const openUnread = openRow?.unread === true;
   const { mutate } = markRead;
+  // read on opening, and again whenever the open conversation turns unread (the customer wrote)
+  const marked = useRef<string | undefined>(undefined);
   useEffect(() => {
-    if (openId) mutate(openId);
-  }, [openId, mutate]);
-  useEffect(() => {
-    if (openId && openUnread) mutate(openId);
+    if (!openId) {
+      marked.current = undefined;
+      return;
+    }
+    if (marked.current === openId && !openUnread) return;
+    marked.current = openId;
+    mutate(openId);
   }, [openId, openUnread, mutate]);
 
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
