@@ -25,6 +25,15 @@ function heldReads<T>() {
   };
 }
 
+/** A list of conversations read page by page with `read`, as the list screen reads it. */
+const listOf = (client: QueryClient, queryKey: readonly unknown[], read: () => Promise<Page>) =>
+  new InfiniteQueryObserver(client, {
+    queryKey,
+    queryFn: read,
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last: Page) => last.nextCursor ?? undefined,
+  });
+
 const clients: QueryClient[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.clear();
@@ -39,12 +48,11 @@ describe("a live event refreshes the agent app's data", () => {
   it("a message that lands while a filtered list loads for the first time still shows", async () => {
     const client = newClient();
     const server = heldReads<Page>();
-    const list = new InfiniteQueryObserver(client, {
-      queryKey: keys.list("all", { status: ["open"], channel: "sms", sort: "last_message" }),
-      queryFn: server.read,
-      initialPageParam: undefined as string | undefined,
-      getNextPageParam: (last: Page) => last.nextCursor ?? undefined,
-    });
+    const list = listOf(
+      client,
+      keys.list("all", { status: ["open"], channel: "sms", sort: "last_message" }),
+      server.read,
+    );
     const stop = list.subscribe(() => {});
     await vi.waitFor(() => expect(server.calls()).toBe(1));
 
@@ -60,12 +68,7 @@ describe("a live event refreshes the agent app's data", () => {
   it("a loaded list reads once more per event; typing leaves it alone; messages refresh their conversation only", async () => {
     const client = newClient();
     const server = heldReads<Page>();
-    const list = new InfiniteQueryObserver(client, {
-      queryKey: keys.list("mine", { status: ["open"], sort: "last_message" }),
-      queryFn: server.read,
-      initialPageParam: undefined as string | undefined,
-      getNextPageParam: (last: Page) => last.nextCursor ?? undefined,
-    });
+    const list = listOf(client, keys.list("mine", { status: ["open"], sort: "last_message" }), server.read);
     const messages = { c1: heldReads<string[]>(), c2: heldReads<string[]>() };
     const threads = (["c1", "c2"] as const).map(
       (id) => new QueryObserver(client, { queryKey: keys.messages(id), queryFn: messages[id].read }),
@@ -92,12 +95,7 @@ describe("a live event refreshes the agent app's data", () => {
   it("an event that refreshes a list twice in a row leaves the newest answer shown", async () => {
     const client = newClient();
     const server = heldReads<Page>();
-    const list = new InfiniteQueryObserver(client, {
-      queryKey: keys.list("all", { status: ["open"], sort: "last_message" }),
-      queryFn: server.read,
-      initialPageParam: undefined as string | undefined,
-      getNextPageParam: (last: Page) => last.nextCursor ?? undefined,
-    });
+    const list = listOf(client, keys.list("all", { status: ["open"], sort: "last_message" }), server.read);
     const stop = list.subscribe(() => {});
     await vi.waitFor(() => expect(server.calls()).toBe(1));
     server.answer(0, { data: [{ id: "a" }], nextCursor: null });
